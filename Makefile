@@ -1,0 +1,39 @@
+# make run  : set everything up and serve the demo on SQLite at http://127.0.0.1:5000
+# make test : set everything up and run the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PLUGINS := $(sort $(wildcard plugins/*/pyproject.toml))
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint format clean
+
+$(STAMP): pyproject.toml $(PLUGINS)
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.x)")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]' $(foreach p,$(PLUGINS),-e './$(dir $(p))')
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/lti-tool db upgrade
+	$(BIN)/lti-tool demo
+	@echo ""
+	@echo "Open http://127.0.0.1:5000/ (demo tutors, slots in your timezone); Ctrl-C stops the server."
+	$(BIN)/lti-tool serve --host 127.0.0.1 --port 5000
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

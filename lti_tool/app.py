@@ -1,0 +1,58 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import typing as t
+from collections.abc import Mapping
+
+from flask import Blueprint
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from lti_tool import database
+from lti_tool import realtime
+from lti_tool.config import load_config
+from lti_tool.lti.product import ProductRegistry
+from lti_tool.plugins import load_plugins
+from lti_tool.plugins import pm
+
+
+def create_app(config: Mapping[str, t.Any] | None = None) -> Flask:
+    """Build the application.
+
+    :param config: settings that win over every other layer (tests pass their database here).
+    :raises lti_tool.config.ConfigError: naming the first setting that is missing or wrong.
+    :raises lti_tool.plugins.PluginLoadError: naming the plugin that failed to import.
+    """
+    settings = load_config(config)
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update({key.upper(): value for key, value in settings.items()})
+    app.config["SECRET_KEY"] = settings["secret_key"]
+    app.config["TESTING"] = bool(settings.get("testing", False))
+    app.config["PREFERRED_URL_SCHEME"] = settings["base_url"].split(":", 1)[0]
+    # Behind a TLS-terminating proxy the scheme decides whether cookies can be Secure, which
+    # LMS iframes need.
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+
+    load_plugins(settings["load_plugins"] or None)
+    database.init_app(app)
+    realtime.init_app(app)
+
+    products = ProductRegistry()
+    pm.hook.lms_products(register=products.register)
+    app.extensions["lti_tool.products"] = products
+
+    from lti_tool.web import errors
+    from lti_tool.web import views
+
+    errors.init_app(app)
+    blueprints: list[Blueprint] = [views.bp]
+    pm.hook.register_blueprints(register=blueprints.append)
+    seen: set[str] = set()
+    for blueprint in blueprints:
+        if blueprint.name in seen:
+            raise ValueError(f"two blueprints are named {blueprint.name!r}")
+        seen.add(blueprint.name)
+        app.register_blueprint(blueprint)
+    pm.hook.register_socketio(socketio=realtime.socketio)
+    return app

@@ -1,0 +1,101 @@
+"""The ``lti-tool`` command line."""
+
+from __future__ import annotations
+
+import os
+import sys
+import typing as t
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup
+from flask.cli import with_appcontext
+
+from lti_tool.config import ConfigError
+from lti_tool.config import load_config
+from lti_tool.plugins import PluginLoadError
+from lti_tool.plugins import get_plugins
+from lti_tool.plugins import load_plugins
+from lti_tool.plugins import pm
+
+
+def fail(message: str, code: int = 2) -> t.NoReturn:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(code)
+
+
+def _create_app() -> Flask:
+    from lti_tool.app import create_app
+
+    try:
+        # Commands other than serve need no async server, and eventlet warns on import.
+        return create_app({"async_mode": "threading"})
+    except (ConfigError, PluginLoadError) as exc:
+        fail(str(exc))
+
+
+cli = FlaskGroup(
+    name="lti-tool",
+    create_app=_create_app,
+    add_version_option=False,
+    load_dotenv=False,
+    help="Run and administer the tutoring tool.",
+)
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--async-mode",
+    type=click.Choice(["eventlet", "gevent"]),
+    help="Socket.IO backend; defaults to the async_mode setting.",
+)
+def serve(host: str, port: int, async_mode: str | None) -> None:
+    """Serve the tool and its Socket.IO endpoint."""
+    try:
+        mode = async_mode or load_config()["async_mode"]
+    except ConfigError as exc:
+        fail(str(exc))
+    if mode == "threading":
+        fail("LTI_TOOL_ASYNC_MODE: 'threading' is for tests; serve with eventlet or gevent")
+    # The async library must patch the standard library before anything else imports it, so
+    # the server runs in a fresh interpreter.
+    argv = [sys.executable, "-m", "lti_tool.serving", mode, host, str(port)]
+    sys.stdout.flush()
+    os.execv(sys.executable, argv)
+
+
+@cli.command("plugins")
+@click.option("--all", "show_all", is_flag=True, help="Include the built-in defaults.")
+def plugins_command(show_all: bool) -> None:
+    """List installed plugins, their versions and the hooks they implement."""
+    for info in get_plugins():
+        if info.builtin and not show_all:
+            continue
+        label = " (built-in)" if info.builtin else ""
+        click.echo(f"{info.name} {info.version or '-'}{label}: {', '.join(info.hooks) or '-'}")
+
+
+@cli.command("demo")
+@click.option("--reset", is_flag=True, help="Delete existing demo data first.")
+@with_appcontext
+def demo_command(reset: bool) -> None:
+    """Fill the database with believable demo tutors, learners and sessions."""
+    from lti_tool import demo
+
+    summary = demo.seed(reset=reset)
+    click.echo(summary)
+
+
+def main() -> None:
+    try:
+        load_plugins()
+    except PluginLoadError as exc:
+        fail(str(exc))
+    pm.hook.register_commands(cli=cli)
+    cli.main(prog_name="lti-tool")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,205 @@
+"""Layered configuration.
+
+Settings come from ``default.toml`` beside this module, then from the TOML file named by
+``LTI_TOOL_CONFIG``, then from ``LTI_TOOL_<NAME>`` environment variables, then from the mapping
+given to :func:`lti_tool.app.create_app`. Every value is checked here, once, so a wrong value
+stops start-up with a message that names the setting instead of failing later in a request.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy.engine
+from sqlalchemy.exc import ArgumentError
+
+ENV_PREFIX = "LTI_TOOL_"
+DEFAULTS_FILE = Path(__file__).with_name("default.toml")
+#: Used only in development mode, and refused in production.
+DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-deploy"
+
+
+class ConfigError(Exception):
+    """A setting is missing or has a value the tool cannot use."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    parse: Callable[[Any], Any]
+
+    @property
+    def env_name(self) -> str:
+        return ENV_PREFIX + self.name.upper()
+
+
+def _string(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected text, got {value!r}")
+    return value
+
+
+def _integer(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError(f"expected a whole number, got {value!r}")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"expected a whole number, got {value!r}") from None
+
+
+def _positive_integer(value: Any) -> int:
+    number = _integer(value)
+    if number <= 0:
+        raise ValueError(f"expected a number above zero, got {number}")
+    return number
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def _choice(*choices: str) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        text = _string(value).strip().lower()
+        if text not in choices:
+            raise ValueError(f"expected one of {', '.join(choices)}, got {value!r}")
+        return text
+
+    return parse
+
+
+def _database_url(value: Any) -> str:
+    text = _string(value).strip()
+    try:
+        url = sqlalchemy.engine.make_url(text)
+    except ArgumentError:
+        raise ValueError(f"cannot parse {text!r} as a database URL") from None
+    if url.get_backend_name() not in {"sqlite", "postgresql"}:
+        raise ValueError(
+            f"unsupported database {url.get_backend_name()!r}: use sqlite or postgresql"
+        )
+    if url.get_backend_name() == "postgresql" and url.drivername == "postgresql":
+        # psycopg 3 is the driver we ship; a bare postgresql:// would look for psycopg2.
+        url = url.set(drivername="postgresql+psycopg")
+    return url.render_as_string(hide_password=False)
+
+
+def _redis_url(value: Any) -> str:
+    text = _string(value).strip()
+    if text and not text.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError(f"cannot parse {text!r} as a Redis URL (redis://host:port/db)")
+    return text
+
+
+def _base_url(value: Any) -> str:
+    text = _string(value).strip().rstrip("/")
+    if not text.startswith(("http://", "https://")):
+        raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
+    return text
+
+
+def _currency(value: Any) -> str:
+    text = _string(value).strip().lower()
+    if len(text) != 3 or not text.isalpha():
+        raise ValueError(f"expected a three-letter ISO 4217 code, got {value!r}")
+    return text
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("mode", _choice("development", "production")),
+    Setting("database_url", _database_url),
+    Setting("redis_url", _redis_url),
+    Setting("secret_key", _string),
+    Setting("base_url", _base_url),
+    Setting("async_mode", _choice("eventlet", "gevent", "threading")),
+    Setting("max_connections", _positive_integer),
+    Setting("load_plugins", _string),
+    Setting("currency", _currency),
+    Setting("hold_minutes", _positive_integer),
+    Setting("cancel_cutoff_hours", _integer),
+    Setting("realtime_diagnostics", _boolean),
+)
+_BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+def _read_toml(path: Path, label: str) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{label}: no such file {str(path)!r}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{label}: {path} is not valid TOML ({exc})") from None
+
+
+def load_config(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Return the checked settings, keyed by their lower-case names.
+
+    Unknown keys in a file or in *overrides* pass through unchecked, so plugins can keep
+    their own settings in the same file (``[plugins.<name>]`` tables).
+    """
+    environ = os.environ if environ is None else environ
+    layers: list[tuple[str, Mapping[str, Any]]] = [
+        (str(DEFAULTS_FILE), _read_toml(DEFAULTS_FILE, "defaults"))
+    ]
+    if file_name := environ.get(ENV_PREFIX + "CONFIG"):
+        layers.append((file_name, _read_toml(Path(file_name), ENV_PREFIX + "CONFIG")))
+    from_env = {
+        setting.name: environ[setting.env_name]
+        for setting in SETTINGS
+        if setting.env_name in environ
+    }
+    layers.append(("environment", {k: v for k, v in from_env.items()}))
+    if overrides:
+        layers.append(("create_app()", {k.lower(): v for k, v in overrides.items()}))
+
+    merged: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    for label, layer in layers:
+        for key, value in layer.items():
+            merged[key] = value
+            origin[key] = label
+    for name, setting in _BY_NAME.items():
+        if name not in merged:
+            raise ConfigError(f"{setting.env_name} is required and has no default")
+        try:
+            merged[name] = setting.parse(merged[name])
+        except ValueError as exc:
+            where = (
+                setting.env_name if origin[name] == "environment" else f"{name} ({origin[name]})"
+            )
+            raise ConfigError(f"{where}: {exc}") from None
+    _check_production(merged)
+    return merged
+
+
+def _check_production(config: dict[str, Any]) -> None:
+    if config["mode"] == "development":
+        config["secret_key"] = config["secret_key"] or DEVELOPMENT_SECRET_KEY
+        return
+    key = config["secret_key"]
+    if not key or key == DEVELOPMENT_SECRET_KEY or len(key) < 32:
+        raise ConfigError(
+            f"{_BY_NAME['secret_key'].env_name}: production mode needs a random secret key of at "
+            "least 32 characters (python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+        )
+    if config["realtime_diagnostics"]:
+        raise ConfigError(
+            f"{_BY_NAME['realtime_diagnostics'].env_name}: test events cannot run in production"
+        )

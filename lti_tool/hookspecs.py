@@ -1,0 +1,164 @@
+"""Every extension point of the tool.
+
+Each hook's docstring is its contract. An implementation may accept any subset of the
+arguments, so new arguments can be added without breaking plugins. Every question hook has a
+default in ``lti_tool.default_plugins`` that answers, so the tool runs with no plugin installed.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+import pluggy
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    import click
+    from flask import Blueprint
+    from flask_socketio import SocketIO
+
+    from lti_tool.lti.product import Product
+    from lti_tool.models import Booking
+    from lti_tool.models import Subject
+    from lti_tool.models import TutorProfile
+    from lti_tool.models import User
+    from lti_tool.payments import PaymentProvider
+    from lti_tool.rooms import RoomDescriptor
+
+PROJECT = "lti_tool"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+# -- Application assembly --------------------------------------------------------------------
+
+
+@hookspec
+def register_blueprints(register: t.Callable[[Blueprint], None]) -> None:
+    """Contribute Flask blueprints.
+
+    Called once by ``create_app`` while the application is assembled.
+
+    :param register: call ``register(blueprint)`` for each blueprint. The core registers
+        them and refuses two blueprints with one name.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_commands(cli: click.Group) -> None:
+    """Add commands or command groups to the ``lti-tool`` command line.
+
+    Called once when the command line is built, before any application exists; commands that
+    need the application use ``flask.cli.with_appcontext``.
+
+    :param cli: the ``lti-tool`` click group; call ``cli.add_command(...)``.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_socketio(socketio: SocketIO) -> None:
+    """Attach Socket.IO namespaces or event handlers.
+
+    Called once by ``create_app`` after the Socket.IO server is configured for the chosen async
+    backend and message queue.
+
+    :param socketio: the application's ``flask_socketio.SocketIO``.
+
+    .. versionadded:: 0.1
+    """
+
+
+# -- LMS products ----------------------------------------------------------------------------
+
+
+@hookspec
+def lms_products(register: t.Callable[[type[Product]], None]) -> None:
+    """Register the LMS products this plugin knows.
+
+    Called once by ``create_app``. A product is a data-only subclass of
+    :class:`lti_tool.lti.product.Product` (its family, how to recognise its platform, its
+    endpoints and flags) naming capability classes for grading, roster, deep linking and
+    registration documents. A platform that no product recognises runs on the base
+    ``Product``, the generic LTI 1.3 behaviour.
+
+    :param register: call ``register(ProductSubclass)``; a family registered twice is refused.
+
+    .. versionadded:: 0.1
+    """
+
+
+# -- Tutoring --------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def room_for_booking(booking: Booking, user: User) -> RoomDescriptor | None:
+    """Describe the video room *user* joins for *booking*.
+
+    Called when a participant opens the room page. The caller has already checked that *user*
+    takes part in the booking.
+
+    Stops at the first non-None result.
+
+    :param booking: the booking whose room is opened.
+    :param user: the tutor, the learner or an admin.
+    :returns: a :class:`lti_tool.rooms.RoomDescriptor` (ICE servers, a short-lived token, the
+        client asset to load), or ``None`` when this plugin does not serve the booking.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec(firstresult=True)
+def recommend_tutors(
+    learner: User | None, subject: Subject | None, limit: int, filters: dict[str, t.Any]
+) -> list[TutorProfile] | None:
+    """Rank the tutors a learner should see first.
+
+    Called by the catalog, the booking flow and ``GET /api/v1/recommendations``.
+
+    Stops at the first non-None result.
+
+    :param learner: the signed-in learner, or ``None`` for an anonymous visitor.
+    :param subject: restrict to tutors teaching this subject, or ``None`` for any.
+    :param limit: the most tutors to return.
+    :param filters: optional narrowing: ``language`` (code), ``max_price_cents`` (int),
+        ``free_within_days`` (int). Ignore keys you do not know.
+    :returns: tutor profiles best first, at most *limit*; ``None`` lets the next plugin (in
+        the end the popularity default) answer.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec(firstresult=True)
+def payment_provider() -> PaymentProvider | None:
+    """Return the payment provider that collects money for bookings.
+
+    Called when a booking needs paying and when a paid booking is cancelled.
+
+    Stops at the first non-None result.
+
+    :returns: an object implementing :class:`lti_tool.payments.PaymentProvider`, or ``None``
+        when this plugin is not configured; the default confirms bookings without payment.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def booking_event(event: str, booking: Booking) -> None:
+    """React to a booking's state change.
+
+    Called after the change is committed, once per transition: ``held``, ``confirmed``,
+    ``rescheduled``, ``cancelled``, ``expired``, ``completed``, ``no_show``. Use it for
+    notifications, gradebook passback, refunds or analytics. An exception here is logged and
+    does not undo the change.
+
+    :param event: the name of the transition.
+    :param booking: the booking after the change.
+
+    .. versionadded:: 0.1
+    """

@@ -1,0 +1,1 @@
+"""LTI 1.3: platforms, launches, and the per-LMS products that tell them apart."""

@@ -1,0 +1,81 @@
+"""LMS products: what differs between Canvas, Blackboard, Moodle and a generic platform.
+
+A product is data: its family, how to recognise its platform, its endpoint patterns and flags
+whose docstrings give the reason. Behaviour lives in capability classes named by the product;
+the base classes here are the generic LTI 1.3 behaviour, so a platform no plugin knows still
+works. Call sites ask the product (``product.grading...``), never compare families.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from collections.abc import Iterable
+from collections.abc import Mapping
+
+
+class Product:
+    """The generic LTI 1.3 Advantage platform."""
+
+    #: Short name used in configuration and on the command line (``--lms``).
+    family: t.ClassVar[str] = "generic"
+    #: Name shown to people.
+    display_name: t.ClassVar[str] = "Generic LTI 1.3 platform"
+    #: ``tool_platform.product_family_code`` values this product answers to.
+    product_family_codes: t.ClassVar[tuple[str, ...]] = ()
+    #: Issuers (exact) this product answers to.
+    issuers: t.ClassVar[tuple[str, ...]] = ()
+    #: Endpoint templates filled from the issuer (``{issuer}``) when a platform is added.
+    endpoint_templates: t.ClassVar[Mapping[str, str]] = {}
+
+    @classmethod
+    def recognises(cls, issuer: str, product_family_code: str | None = None) -> bool:
+        """Whether this product is the platform at *issuer*."""
+        if product_family_code and product_family_code.lower() in cls.product_family_codes:
+            return True
+        return issuer.rstrip("/") in {known.rstrip("/") for known in cls.issuers}
+
+    @classmethod
+    def endpoints_for(cls, issuer: str) -> dict[str, str]:
+        """The platform endpoints this product can derive from the issuer alone."""
+        base = issuer.rstrip("/")
+        return {
+            name: template.format(issuer=base) for name, template in cls.endpoint_templates.items()
+        }
+
+
+class ProductRegistry:
+    """The products registered by plugins, in registration order, with the generic fallback."""
+
+    def __init__(self) -> None:
+        self._by_family: dict[str, type[Product]] = {}
+
+    def register(self, product: type[Product]) -> None:
+        if not (isinstance(product, type) and issubclass(product, Product)):
+            raise TypeError(f"{product!r} is not a Product subclass")
+        existing = self._by_family.get(product.family)
+        if existing is not None and existing is not product:
+            raise ValueError(
+                f"LMS family {product.family!r} is registered twice "
+                f"({existing.__module__} and {product.__module__})"
+            )
+        self._by_family[product.family] = product
+
+    def __iter__(self) -> t.Iterator[type[Product]]:
+        return iter(self._by_family.values())
+
+    def families(self) -> Iterable[str]:
+        return self._by_family.keys()
+
+    def get(self, family: str) -> type[Product]:
+        try:
+            return self._by_family[family]
+        except KeyError:
+            raise KeyError(
+                f"unknown LMS {family!r}; known: {', '.join(sorted(self._by_family))}"
+            ) from None
+
+    def for_platform(self, issuer: str, product_family_code: str | None = None) -> type[Product]:
+        for product in self._by_family.values():
+            if product is not Product and product.recognises(issuer, product_family_code):
+                return product
+        return Product

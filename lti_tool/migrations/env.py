@@ -1,0 +1,42 @@
+"""Alembic environment: runs migrations against the application's own engine."""
+
+from __future__ import annotations
+
+import logging
+
+from alembic import context
+from flask import current_app
+
+log = logging.getLogger("alembic.env")
+migrate_extension = current_app.extensions["migrate"]
+target_metadata = migrate_extension.db.metadata
+
+
+def skip_empty_autogenerate(_context, _revision, directives) -> None:  # type: ignore[no-untyped-def]
+    # An autogenerate run that finds nothing should not leave an empty revision behind.
+    cmd_opts = context.config.cmd_opts
+    if cmd_opts is not None and getattr(cmd_opts, "autogenerate", False):
+        if directives[0].upgrade_ops.is_empty():
+            directives[:] = []
+            log.info("The models and the migrations agree; no revision written.")
+
+
+def run_online() -> None:
+    options = dict(migrate_extension.configure_args)
+    options.setdefault("process_revision_directives", skip_empty_autogenerate)
+    with migrate_extension.db.engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=target_metadata, **options)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    context.configure(
+        url=migrate_extension.db.engine.url.render_as_string(hide_password=False),
+        target_metadata=target_metadata,
+        literal_binds=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    run_online()

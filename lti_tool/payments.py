@@ -1,0 +1,33 @@
+"""The contract between the booking flow and whoever collects the money."""
+
+from __future__ import annotations
+
+import typing as t
+from dataclasses import dataclass
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from lti_tool.models import Booking
+
+
+@dataclass(frozen=True)
+class CheckoutStart:
+    """How the learner continues after a paid booking is held.
+
+    ``redirect_url`` is where the browser goes to pay; ``None`` means nothing is owed and
+    the booking was confirmed on the spot.
+    """
+
+    redirect_url: str | None
+
+
+class PaymentProvider(t.Protocol):
+    name: str
+
+    def requires_payment(self, booking: Booking) -> bool:
+        """Whether *booking* must be paid before it is confirmed."""
+
+    def start_checkout(self, booking: Booking, return_url: str) -> CheckoutStart:
+        """Begin collecting payment for a held booking."""
+
+    def refund(self, booking: Booking, amount_cents: int, reason: str) -> None:
+        """Return *amount_cents* of what was paid for *booking*."""

@@ -1,0 +1,1 @@
+"""Pages and JSON endpoints of the core tutoring flow."""

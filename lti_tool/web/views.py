@@ -1,0 +1,60 @@
+"""Home page and health check."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint
+from flask import Response
+from flask import current_app
+from flask import jsonify
+from flask import render_template
+
+from lti_tool.models import Subject
+from lti_tool.models import TutorProfile
+from lti_tool.models import db
+from lti_tool.plugins import pm
+
+bp = Blueprint(
+    "core",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static/core",
+)
+
+
+@bp.get("/")
+def home() -> str:
+    """Subjects and the tutors most worth meeting."""
+    subjects = db.session.scalars(sa.select(Subject).order_by(Subject.name)).all()
+    tutors = pm.hook.recommend_tutors(learner=None, subject=None, limit=12, filters={})
+    tutor_count = db.session.scalar(sa.select(sa.func.count()).select_from(TutorProfile))
+    return render_template("home.html", subjects=subjects, tutors=tutors, tutor_count=tutor_count)
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    """Whether the database and (when configured) Redis answer."""
+    checks: dict[str, str] = {}
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+        checks["database"] = "ok"
+    except sa.exc.SQLAlchemyError as exc:
+        checks["database"] = f"error: {type(exc).__name__}"
+    finally:
+        db.session.rollback()
+    redis_url = current_app.config["REDIS_URL"]
+    if redis_url:
+        import redis
+
+        try:
+            redis.Redis.from_url(redis_url, socket_timeout=2).ping()
+            checks["redis"] = "ok"
+        except redis.RedisError as exc:
+            checks["redis"] = f"error: {type(exc).__name__}"
+    else:
+        checks["redis"] = "not configured"
+    healthy = all(value in {"ok", "not configured"} for value in checks.values())
+    return jsonify(
+        {"status": "ok" if healthy else "unavailable", **checks}
+    ), 200 if healthy else 503
