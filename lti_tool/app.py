@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import typing as t
 from collections.abc import Mapping
 
@@ -15,6 +16,16 @@ from lti_tool.config import load_config
 from lti_tool.lti.product import ProductRegistry
 from lti_tool.plugins import load_plugins
 from lti_tool.plugins import pm
+
+#: Modules of the core's own pages and APIs, each with a module-level ``bp``.
+CORE_BLUEPRINT_MODULES: tuple[str, ...] = (
+    "lti_tool.web.views",
+    "lti_tool.web.slots_api",
+    "lti_tool.web.bookings_api",
+    "lti_tool.web.tutor_settings",
+    "lti_tool.web.calendar",
+    "lti_tool.web.pages",
+)
 
 
 def create_app(config: Mapping[str, t.Any] | None = None) -> Flask:
@@ -43,10 +54,11 @@ def create_app(config: Mapping[str, t.Any] | None = None) -> Flask:
     app.extensions["lti_tool.products"] = products
 
     from lti_tool.web import errors
-    from lti_tool.web import views
 
     errors.init_app(app)
-    blueprints: list[Blueprint] = [views.bp]
+    blueprints: list[Blueprint] = [
+        importlib.import_module(name).bp for name in CORE_BLUEPRINT_MODULES
+    ]
     pm.hook.register_blueprints(register=blueprints.append)
     seen: set[str] = set()
     for blueprint in blueprints:
