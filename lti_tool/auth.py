@@ -33,11 +33,16 @@ def sign_out() -> None:
 
 
 def current_user() -> User | None:
-    if "current_user" not in g:
-        user_id = session.get("user_id")
-        user = db.session.get(User, user_id) if isinstance(user_id, int) else None
-        g.current_user = user if user is not None and user.is_active else None
-    return t.cast(User | None, g.current_user)
+    user_id = session.get("user_id")
+    cached = g.get("current_user")
+    # The cache is checked against the session because an application context (and its g)
+    # may outlive one request, as it does in tests.
+    if cached is not None and cached[0] == user_id:
+        return t.cast(User | None, cached[1])
+    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    user = user if user is not None and user.is_active else None
+    g.current_user = (user_id, user)
+    return user
 
 
 def require_user(view: F) -> F:
