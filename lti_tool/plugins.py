@@ -30,6 +30,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
 pm = pluggy.PluginManager(hookspecs.PROJECT)
 pm.add_hookspecs(hookspecs)
 _loaded = False
+#: Distribution version of each plugin loaded from an entry point, by entry-point name.
+_versions: dict[str, str] = {}
 
 
 class PluginLoadError(Exception):
@@ -71,6 +73,8 @@ def load_plugins(allowlist: str | None = None) -> None:
         try:
             plugin = entry_point.load()
             pm.register(plugin, name=entry_point.name)
+            if entry_point.dist is not None:
+                _versions[entry_point.name] = entry_point.dist.version
         except Exception as exc:  # any import-time error must name the plugin
             dist = entry_point.dist.name if entry_point.dist else "?"
             raise PluginLoadError(
@@ -87,9 +91,8 @@ def load_plugins(allowlist: str | None = None) -> None:
 
 
 def _version_of(plugin: Any, name: str) -> str | None:
-    for dist in pm.list_plugin_distinfo():
-        if dist[0] is plugin:
-            return str(dist[1].version)
+    if name in _versions:
+        return _versions[name]
     if isinstance(plugin, ModuleType) and plugin.__name__.startswith("lti_tool."):
         from lti_tool import __version__
 

@@ -8,6 +8,24 @@ run here.
 from __future__ import annotations
 
 import sys
+from typing import Any
+
+
+def _gevent_handler_class() -> type[Any]:
+    from gevent.pywsgi import WSGIHandler
+
+    class Handler(WSGIHandler):  # type: ignore[misc]
+        def run_application(self) -> None:
+            try:
+                super().run_application()
+            finally:
+                # A connection that became a WebSocket never carries HTTP again, but the
+                # server would read the client's closing frames as a next request: it logs
+                # "Invalid HTTP method" and the client waits seconds for its close handshake.
+                if self.environ.get("HTTP_UPGRADE", "").lower() == "websocket":
+                    self.close_connection = True
+
+    return Handler
 
 
 def main(argv: list[str]) -> None:
@@ -39,6 +57,8 @@ def main(argv: list[str]) -> None:
     if mode == "eventlet":
         # eventlet's server stops accepting at 1,024 connections unless told otherwise.
         options["max_size"] = app.config["MAX_CONNECTIONS"]
+    else:
+        options["handler_class"] = _gevent_handler_class()
     socketio.run(app, host=host, port=port, **options)  # type: ignore[arg-type]
 
 

@@ -1,0 +1,128 @@
+"""The shipped migrations build exactly the schema the models describe, on both databases.
+
+The other tests create their schema from the models, so only this module proves that
+``lti-tool db upgrade`` gives a deployment the same tables, and the no-overlap guard.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import flask_migrate
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from lti_tool.models import Base
+from lti_tool.models import db
+from lti_tool.models.bookings import SQLITE_TRIGGERS
+from tests import services
+from tests.conftest import make_app
+
+PG_EXCLUSION = "ex_bookings_tutor_no_overlap"
+SQLITE_TRIGGER_NAMES = frozenset(
+    re.findall(r"CREATE TRIGGER IF NOT EXISTS (\w+)", "".join(SQLITE_TRIGGERS))
+)
+
+
+def test_sqlite_guard_has_an_insert_and_an_update_trigger() -> None:
+    assert SQLITE_TRIGGER_NAMES == {"bookings_no_overlap_insert", "bookings_no_overlap_update"}
+
+
+@pytest.fixture
+def empty_postgres() -> Iterator[str]:
+    """A database of its own, empty, dropped afterwards even if a connection is still open."""
+    admin_url = sa.engine.make_url(services.postgres_url()).set(drivername="postgresql+psycopg")
+    name = f"lti_tool_migrations_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        try:
+            yield admin_url.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as connection:
+                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.sqlite'}"
+    url: str = request.getfixturevalue("empty_postgres")
+    return url
+
+
+def schema_differences(connection: sa.Connection) -> list[Any]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    differences: list[Any] = compare_metadata(context, Base.metadata)
+    return differences
+
+
+def no_overlap_guard(connection: sa.Connection) -> set[str]:
+    """Names of the database objects that keep one tutor's bookings apart."""
+    if connection.dialect.name == "postgresql":
+        rows = connection.execute(
+            sa.text(
+                "SELECT c.conname FROM pg_constraint AS c JOIN pg_class AS t ON t.oid = c.conrelid "
+                "WHERE t.relname = 'bookings' AND c.contype = 'x'"
+            )
+        )
+    else:
+        rows = connection.execute(
+            sa.text(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'bookings'"
+            )
+        )
+    return set(rows.scalars())
+
+
+def expected_guard(connection: sa.Connection) -> set[str]:
+    if connection.dialect.name == "postgresql":
+        return {PG_EXCLUSION}
+    return set(SQLITE_TRIGGER_NAMES)
+
+
+def table_names(connection: sa.Connection) -> set[str]:
+    return set(sa.inspect(connection).get_table_names())
+
+
+def test_migrations_match_the_models(empty_database: str) -> None:
+    app = make_app(empty_database)
+    with app.app_context():
+        try:
+            with db.engine.connect() as connection:
+                assert table_names(connection) == set()
+            flask_migrate.upgrade()
+            with db.engine.connect() as connection:
+                assert table_names(connection) == set(Base.metadata.tables) | {"alembic_version"}
+                assert schema_differences(connection) == []
+                assert no_overlap_guard(connection) == expected_guard(connection)
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_downgrade_to_base_then_upgrade_again(empty_database: str) -> None:
+    app = make_app(empty_database)
+    with app.app_context():
+        try:
+            flask_migrate.upgrade()
+            flask_migrate.downgrade(revision="base")
+            with db.engine.connect() as connection:
+                assert table_names(connection) <= {"alembic_version"}
+                assert no_overlap_guard(connection) == set()
+            flask_migrate.upgrade()
+            with db.engine.connect() as connection:
+                assert schema_differences(connection) == []
+                assert no_overlap_guard(connection) == expected_guard(connection)
+        finally:
+            db.session.remove()
+            db.engine.dispose()
