@@ -15,6 +15,9 @@ from lti_tool.models.bookings import OCCUPYING_STATES
 from lti_tool.models.bookings import Booking
 from lti_tool.models.bookings import BookingState
 from lti_tool.models.bookings import Review
+from lti_tool.models.interests import Favourite
+from lti_tool.models.interests import Interaction
+from lti_tool.models.interests import LearnerInterest
 from lti_tool.models.lti import Course
 from lti_tool.models.lti import Deployment
 from lti_tool.models.lti import Enrollment
@@ -43,6 +46,9 @@ __all__ = [
     "Course",
     "Deployment",
     "Enrollment",
+    "Favourite",
+    "Interaction",
+    "LearnerInterest",
     "LtiIdentity",
     "Payment",
     "Registration",

@@ -7,6 +7,7 @@ import enum
 import secrets
 import typing as t
 
+from sqlalchemy import JSON
 from sqlalchemy import Enum
 from sqlalchemy import ForeignKey
 from sqlalchemy import String
@@ -47,6 +48,10 @@ class User(TimestampMixin, Base):
     """None for people who only arrive through an LMS."""
     email_verified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     is_active: Mapped[bool] = mapped_column(default=True)
+    external_id: Mapped[str | None] = mapped_column(String(120), unique=True)
+    """Key of the person in a system their history was imported from."""
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    """Language codes the person wants to be taught in, best first."""
     calendar_token: Mapped[str] = mapped_column(String(64), unique=True, default=_new_feed_token)
     """Secret part of the personal iCal feed URL; replacing it revokes the old URL."""
 

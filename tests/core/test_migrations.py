@@ -126,3 +126,36 @@ def test_downgrade_to_base_then_upgrade_again(empty_database: str) -> None:
         finally:
             db.session.remove()
             db.engine.dispose()
+
+
+def test_upgrading_a_database_with_data_keeps_every_row(empty_database: str) -> None:
+    app = make_app(empty_database)
+    with app.app_context():
+        flask_migrate.upgrade(revision="ab8613da040c")
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO users (id, email, name, is_active, calendar_token, created_at,"
+                    " updated_at) VALUES (1, 'a@example.org', 'A', true, 't1', :now, :now)"
+                ),
+                {"now": "2026-01-01 00:00:00"},
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO tutor_profiles (id, user_id, headline, bio, timezone, languages,"
+                    " price_cents, session_lengths, interval_min, min_notice_min, horizon_days,"
+                    " buffer_before_min, buffer_after_min, is_active, created_at, updated_at)"
+                    " VALUES (1, 1, '', '', 'Asia/Tokyo', '[]', 0, '[60]', 30, 0, 30, 0, 0,"
+                    " true, :now, :now)"
+                ),
+                {"now": "2026-01-01 00:00:00"},
+            )
+        flask_migrate.upgrade()
+        with db.engine.connect() as connection:
+            assert connection.execute(sa.text("SELECT email, languages FROM users")).one() == (
+                "a@example.org",
+                [] if connection.dialect.name == "postgresql" else "[]",
+            )
+            assert connection.execute(sa.text("SELECT count(*) FROM tutor_profiles")).scalar() == 1
+            assert schema_differences(connection) == []
+        db.engine.dispose()
