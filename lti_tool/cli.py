@@ -88,6 +88,63 @@ def demo_command(reset: bool) -> None:
     click.echo(summary)
 
 
+@cli.group("import")
+def import_group() -> None:
+    """Bring data in from other systems."""
+
+
+@import_group.command("tutors")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print {external_id: tutor id} as JSON.")
+def import_tutors_command(csv_file: str, as_json: bool) -> None:
+    """Create or update tutors from a CSV file; any bad row rejects the whole file."""
+    import csv
+    import json
+
+    from lti_tool import imports
+
+    with open(csv_file, newline="", encoding="utf-8-sig") as stream:
+        try:
+            total = sum(1 for _ in imports.read_rows(stream)) - 1
+            stream.seek(0)
+            if sys.stdout.isatty() and total > 0:
+                with click.progressbar(length=total, label="Importing tutors") as bar:
+                    ids, updated = imports.import_tutors(stream, progress=bar.update)
+            else:
+                ids, updated = imports.import_tutors(stream)
+        except imports.ImportRejected as exc:
+            click.echo(exc.report(), err=True)
+            sys.exit(1)
+        except (UnicodeDecodeError, csv.Error) as exc:
+            fail(f"{csv_file} is not a UTF-8 CSV file ({exc}); nothing was imported.", 1)
+    if as_json:
+        click.echo(json.dumps(ids))
+    else:
+        click.echo(f"Imported {len(ids)} tutors: {len(ids) - updated} new, {updated} updated.")
+
+
+@cli.group("export")
+def export_group() -> None:
+    """Write data out for other systems."""
+
+
+@export_group.command("bookings")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
+)
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), help="Default: stdout.")
+def export_bookings_command(fmt: str, output: str | None) -> None:
+    """Every booking, with start and end in UTC."""
+    from lti_tool import imports
+
+    if output is None:
+        imports.export_bookings(sys.stdout, fmt)
+        return
+    with open(output, "w", newline="", encoding="utf-8") as stream:
+        count = imports.export_bookings(stream, fmt)
+    click.echo(f"Wrote {count} bookings to {output}.", err=True)
+
+
 def main() -> None:
     try:
         load_plugins()
