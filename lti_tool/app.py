@@ -53,9 +53,11 @@ def create_app(config: Mapping[str, t.Any] | None = None) -> Flask:
     pm.hook.lms_products(register=products.register)
     app.extensions["lti_tool.products"] = products
 
+    from lti_tool.web import csrf
     from lti_tool.web import errors
 
     errors.init_app(app)
+    csrf.init_app(app)
     blueprints: list[Blueprint] = [
         importlib.import_module(name).bp for name in CORE_BLUEPRINT_MODULES
     ]

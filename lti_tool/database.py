@@ -69,7 +69,7 @@ def write_transaction(session: Session | None = None) -> Iterator[Session]:
     On SQLite the write lock is taken when the transaction starts, so concurrent writers
     queue instead of failing.
     """
-    session = session or db.session
+    session = session if session is not None else db.session()
     if session.in_transaction():
         session.commit()
     session.connection(execution_options={WRITE_INTENT: True})

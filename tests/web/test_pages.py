@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import sqlalchemy as sa
 from flask import Flask
@@ -113,7 +114,12 @@ def test_saving_a_timezone_checks_it(client: FlaskClient, app: Flask) -> None:
 def test_demo_sign_in_exists_only_in_development(client: FlaskClient, app: Flask) -> None:
     demo.seed()
     learner = db.session.scalars(sa.select(User).where(User.email.like("learner4@%"))).one()
-    response = client.post("/dev/sign-in", data={"user_id": learner.id, "next": "//evil.example"})
+    form = client.get("/dev/sign-in").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
+    response = client.post(
+        "/dev/sign-in",
+        data={"user_id": learner.id, "next": "//evil.example", "csrf_token": token},
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == "/sessions"
     assert client.get("/sessions").status_code == 200
