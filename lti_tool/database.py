@@ -12,6 +12,7 @@ from flask import Flask
 from flask_migrate import Migrate
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import scoped_session
 
 from lti_tool.models import db
 
@@ -63,13 +64,16 @@ def init_app(app: Flask) -> None:
 
 
 @contextlib.contextmanager
-def write_transaction(session: Session | None = None) -> Iterator[Session]:
+def write_transaction(
+    session: Session | scoped_session[Session] | None = None,
+) -> Iterator[Session]:
     """Run a block as one write transaction: committed at the end, rolled back on error.
 
     On SQLite the write lock is taken when the transaction starts, so concurrent writers
     queue instead of failing.
     """
-    session = session if session is not None else db.session()
+    if session is None or isinstance(session, scoped_session):
+        session = (session or db.session)()
     if session.in_transaction():
         session.commit()
     session.connection(execution_options={WRITE_INTENT: True})

@@ -149,7 +149,7 @@ def payment_provider() -> PaymentProvider | None:
 
 
 @hookspec
-def booking_event(event: str, booking: Booking) -> None:
+def booking_event(event: str, booking: Booking, detail: dict[str, t.Any]) -> None:
     """React to a booking's state change.
 
     Called after the change is committed, once per transition: ``held``, ``confirmed``,
@@ -159,6 +159,9 @@ def booking_event(event: str, booking: Booking) -> None:
 
     :param event: the name of the transition.
     :param booking: the booking after the change.
+    :param detail: what else a plugin needs to act: for ``cancelled`` the ``refund``
+        decision (``"full"`` or ``"none"``) and who cancelled; for ``rescheduled`` the old
+        start and end. The same detail is kept in the booking's audit row.
 
     .. versionadded:: 0.1
     """

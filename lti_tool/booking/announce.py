@@ -22,17 +22,12 @@ def announce(hook: pluggy.HookRelay, announcements: Sequence[Announcement]) -> N
     """Call ``booking_event`` for each announcement, one plugin at a time, so a plugin that
     fails is logged and does not keep the others from hearing about the change.
 
-    ``detail`` (the refund decision of a cancellation, the old and new time of a move...) is
-    passed only if the hook specification declares it.
     """
     caller = hook.booking_event
-    spec_args = caller.spec.argnames if caller.spec is not None else ()
     impls = caller.get_hookimpls()
     wrapped = any(impl.hookwrapper or impl.wrapper for impl in impls)
     for event, booking, detail in announcements:
-        kwargs: dict[str, object] = {"event": event, "booking": booking}
-        if "detail" in spec_args:
-            kwargs["detail"] = detail
+        kwargs: dict[str, object] = {"event": event, "booking": booking, "detail": detail}
         if wrapped:
             # Wrappers only work inside pluggy's own call loop.
             _logged(functools.partial(caller, **kwargs), event, booking, "a plugin")

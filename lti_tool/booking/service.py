@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import random
+import time
 import typing as t
 
 import pluggy
@@ -52,7 +54,7 @@ HELD = BookingState.HELD
 CONFIRMED = BookingState.CONFIRMED
 OPEN_STATES = frozenset({HELD, CONFIRMED})
 #: Runs of one transaction before a deadlock or serialization failure is given up on.
-ATTEMPTS = 3
+ATTEMPTS = 8
 
 
 class BookingService:
@@ -300,6 +302,8 @@ class BookingService:
                 if attempt == ATTEMPTS or not writes.is_transient(exc):
                     raise
                 log.info("booking transaction retried after %s", type(exc.orig).__name__)
+                # A random pause keeps the two aborted writers from colliding again at once.
+                time.sleep(random.uniform(0, 0.02 * attempt))
         announce(self.hook, news)
         return result
 

@@ -81,7 +81,9 @@ def busy_by_tutor(
     exclude_booking_id: int | None = None,
 ) -> dict[int, list[Busy]]:
     """Stored spans (``block_start``-``block_end``) of occupying bookings near the window."""
-    query = sa.select(Booking.tutor_id, Booking.block_start, Booking.block_end).where(
+    query = sa.select(
+        Booking.tutor_id, Booking.block_start, Booking.block_end, Booking.start_at
+    ).where(
         tutor_filter,
         occupying(now),
         Booking.block_start < window_end + MARGIN,
@@ -90,8 +92,8 @@ def busy_by_tutor(
     if exclude_booking_id is not None:
         query = query.where(Booking.id != exclude_booking_id)
     busy: dict[int, list[Busy]] = defaultdict(list)
-    for tutor_id, start, end in session.execute(query):
-        busy[tutor_id].append(Busy(start=start, end=end))
+    for tutor_id, start, end, session_start in session.execute(query):
+        busy[tutor_id].append(Busy(start=start, end=end, session_start=session_start))
     return busy
 
 

@@ -108,6 +108,9 @@ class Busy:
 
     start: datetime
     end: datetime
+    session_start: datetime | None = None
+    """When the session itself begins, if the span includes buffers: ``max_per_day`` counts
+    the booking on that instant's local date, not on the date its buffer begins."""
 
     def __post_init__(self) -> None:
         if _to_utc(self.end, "Busy.end") <= _to_utc(self.start, "Busy.start"):
@@ -289,7 +292,10 @@ def free_slots(
 
     full_days: set[date] = set()
     if policy.max_per_day is not None:
-        per_day = Counter(_local_date(s, zone) for s, _ in booked)
+        per_day = Counter(
+            _local_date(_to_utc(b.session_start or b.start, "Busy.session_start"), zone)
+            for b in busy
+        )
         full_days = {d for d, n in per_day.items() if n >= policy.max_per_day}
 
     weekly = _weekly(rules)

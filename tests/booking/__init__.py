@@ -147,14 +147,16 @@ class EventRecorder:
 
     def __init__(self) -> None:
         self.events: list[tuple[str, int, str | None]] = []
+        self.details: list[dict[str, object]] = []
         self._lock = threading.Lock()
 
     @hookimpl
-    def booking_event(self, event: str, booking: Booking) -> None:
+    def booking_event(self, event: str, booking: Booking, detail: dict[str, object]) -> None:
         with db.engine.connect() as connection:
             committed = connection.scalar(sa.select(Booking.state).where(Booking.id == booking.id))
         with self._lock:
             self.events.append((event, booking.id, committed.value if committed else None))
+            self.details.append(detail)
 
     def names(self, booking_id: int | None = None) -> list[str]:
         return [e for e, b, _ in self.events if booking_id is None or b == booking_id]

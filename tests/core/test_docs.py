@@ -23,7 +23,7 @@ def hook_signatures() -> list[str]:
 
 
 def test_there_are_hooks_to_document() -> None:
-    assert "booking_event(event, booking)" in hook_signatures()
+    assert "booking_event(event, booking, detail)" in hook_signatures()
 
 
 @pytest.mark.parametrize("signature", hook_signatures())

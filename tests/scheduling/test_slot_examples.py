@@ -341,3 +341,16 @@ def test_overlaps_is_half_open() -> None:
     assert not overlaps(
         utc(2026, 1, 1, 9), utc(2026, 1, 1, 10), utc(2026, 1, 1, 10), utc(2026, 1, 1, 11)
     )
+
+
+def test_max_per_day_counts_a_booking_on_its_session_date_not_its_buffer_date() -> None:
+    rules = [WeeklyRange(day, time(0), time(0)) for day in range(7)]
+    policy = SlotPolicy(60, interval_min=60, max_per_day=1, buffer_before_min=30)
+    # The session starts at 00:15 on Thursday; its buffer begins at 23:45 on Wednesday.
+    booking = Busy(
+        utc(2026, 6, 3, 23, 45), utc(2026, 6, 4, 1, 15), session_start=utc(2026, 6, 4, 0, 15)
+    )
+    window = (utc(2026, 6, 3), utc(2026, 6, 5))
+    got = free_slots("UTC", rules, [], [booking], policy, *window, now=utc(2026, 6, 1))
+    assert any(slot.start.date() == date(2026, 6, 3) for slot in got)
+    assert not any(slot.start.date() == date(2026, 6, 4) for slot in got)
