@@ -1,0 +1,59 @@
+"""Tutor recommendations from a hybrid LightFM model.
+
+The model learns from completed sessions (weighted by rating), other bookings, favourites and
+imported history, and describes learners and tutors by their features as well as by who they
+are, so newcomers on either side get sensible suggestions. ``lti-tool recommend train``
+writes the model file; every process serves from it and picks up a new one by itself. With
+no usable model this plugin answers nothing and the core's popularity ranking serves.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from collections.abc import Callable
+
+import click
+from flask import Blueprint
+
+from lti_tool import hookimpl
+from lti_tool.booking import current_time
+from lti_tool.models import Booking
+from lti_tool.models import Subject
+from lti_tool.models import TutorProfile
+from lti_tool.models import User
+from lti_tool.models import db
+from lti_tool_recommend.api import bp
+from lti_tool_recommend.commands import recommend_group
+from lti_tool_recommend.reasons import reasons_for
+from lti_tool_recommend.serving import recommend
+from lti_tool_recommend.store import note_completed_session
+from lti_tool_recommend.store import plugin_state
+
+__all__ = ["reasons_for"]
+
+
+@hookimpl
+def recommend_tutors(
+    learner: User | None, subject: Subject | None, limit: int, filters: dict[str, t.Any]
+) -> list[TutorProfile] | None:
+    model = plugin_state().store.current()
+    if model is None:
+        return None
+    return recommend(model, db.session(), learner, subject, limit, filters, current_time())
+
+
+@hookimpl
+def booking_event(event: str, booking: Booking) -> None:
+    if event != "completed":
+        return
+    note_completed_session(db.session(), plugin_state())
+
+
+@hookimpl
+def register_commands(cli: click.Group) -> None:
+    cli.add_command(recommend_group)
+
+
+@hookimpl
+def register_blueprints(register: Callable[[Blueprint], None]) -> None:
+    register(bp)
