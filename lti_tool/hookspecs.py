@@ -134,6 +134,26 @@ def recommend_tutors(
 
 
 @hookspec(firstresult=True)
+def explain_recommendations(
+    learner: User | None, subject: Subject | None, tutors: list[TutorProfile]
+) -> list[str] | None:
+    """Say in a few words why each tutor was suggested.
+
+    Called after ``recommend_tutors`` by pages that show suggestions.
+
+    Stops at the first non-None result.
+
+    :param learner: who the suggestions are for, or ``None`` for an anonymous visitor.
+    :param subject: the subject asked about, or ``None``.
+    :param tutors: the suggested tutors, best first.
+    :returns: one short reason per tutor, in the same order ("teaches Algebra, speaks
+        Spanish, free Tuesday evening"), or ``None`` to let the default describe them.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec(firstresult=True)
 def payment_provider() -> PaymentProvider | None:
     """Return the payment provider that collects money for bookings.
 

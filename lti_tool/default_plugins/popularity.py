@@ -66,3 +66,33 @@ def recommend_tutors(
     learner: User | None, subject: Subject | None, limit: int, filters: dict[str, t.Any]
 ) -> list[TutorProfile]:
     return popular_tutors(subject, limit, filters)
+
+
+@hookimpl(trylast=True)
+def explain_recommendations(
+    learner: User | None, subject: Subject | None, tutors: list[TutorProfile]
+) -> list[str]:
+    if not tutors:
+        return []
+    ids = [tutor.id for tutor in tutors]
+    ratings = {
+        tutor_id: (float(average), int(count))
+        for tutor_id, average, count in db.session.execute(
+            sa.select(Review.tutor_id, sa.func.avg(Review.rating), sa.func.count())
+            .where(Review.tutor_id.in_(ids))
+            .group_by(Review.tutor_id)
+        )
+    }
+    reasons = []
+    for tutor in tutors:
+        taught = [ts.subject.name for ts in tutor.subjects]
+        if subject is not None and subject.name in taught:
+            taught = [subject.name]
+        parts = [f"teaches {', '.join(taught[:2])}"] if taught else []
+        if tutor.languages:
+            parts.append(f"speaks {', '.join(tutor.languages[:3])}")
+        if tutor.id in ratings:
+            average, count = ratings[tutor.id]
+            parts.append(f"rated {average:.1f}/5 by {count}")
+        reasons.append(", ".join(parts))
+    return reasons

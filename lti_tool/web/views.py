@@ -9,6 +9,7 @@ from flask import current_app
 from flask import jsonify
 from flask import render_template
 
+from lti_tool.auth import current_user
 from lti_tool.models import Subject
 from lti_tool.models import TutorProfile
 from lti_tool.models import db
@@ -27,9 +28,17 @@ bp = Blueprint(
 def home() -> str:
     """Subjects and the tutors most worth meeting."""
     subjects = db.session.scalars(sa.select(Subject).order_by(Subject.name)).all()
-    tutors = pm.hook.recommend_tutors(learner=None, subject=None, limit=12, filters={})
+    learner = current_user()
+    tutors = pm.hook.recommend_tutors(learner=learner, subject=None, limit=12, filters={})
+    reasons = pm.hook.explain_recommendations(learner=learner, subject=None, tutors=tutors)
     tutor_count = db.session.scalar(sa.select(sa.func.count()).select_from(TutorProfile))
-    return render_template("home.html", subjects=subjects, tutors=tutors, tutor_count=tutor_count)
+    return render_template(
+        "home.html",
+        subjects=subjects,
+        suggestions=list(zip(tutors, reasons, strict=True)),
+        personal=learner is not None,
+        tutor_count=tutor_count,
+    )
 
 
 @bp.get("/healthz")

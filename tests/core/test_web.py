@@ -51,3 +51,22 @@ def test_page_errors_are_html(client: FlaskClient) -> None:
     assert response.status_code == 404
     assert response.mimetype == "text/html"
     assert "Not Found" in response.get_data(as_text=True)
+
+
+def test_signed_in_learner_sees_suggestions_with_reasons(app: Flask, client: FlaskClient) -> None:
+    import sqlalchemy as sa
+
+    from lti_tool.models import User
+    from lti_tool.models import db
+
+    demo.seed()
+    anonymous = client.get("/").get_data(as_text=True)
+    assert "Tutors learners book most" in anonymous
+    learner = db.session.scalars(sa.select(User).where(User.email.like("learner1@%"))).one()
+    with client.session_transaction() as session:
+        session["user_id"] = learner.id
+    page = client.get("/").get_data(as_text=True)
+    assert "Recommended for you" in page
+    reasons = page.count('data-testid="reason"')
+    assert reasons >= 10
+    assert "teaches " in page

@@ -43,6 +43,13 @@ def recommend_tutors(
 
 
 @hookimpl
+def explain_recommendations(
+    learner: User | None, subject: Subject | None, tutors: list[TutorProfile]
+) -> list[str]:
+    return reasons_for(learner, tutors, subject, now=current_time())
+
+
+@hookimpl
 def booking_event(event: str, booking: Booking) -> None:
     if event != "completed":
         return

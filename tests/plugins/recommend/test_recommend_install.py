@@ -10,7 +10,10 @@ from flask import Flask
 
 from lti_tool.plugins import get_plugins
 
-HOOKS = "booking_event, recommend_tutors, register_blueprints, register_commands"
+HOOKS = (
+    "booking_event, explain_recommendations, recommend_tutors, register_blueprints, "
+    "register_commands"
+)
 
 
 def test_entry_point_names_the_package() -> None:
