@@ -21,6 +21,7 @@ install: $(STAMP)
 run: install
 	$(BIN)/lti-tool db upgrade
 	$(BIN)/lti-tool demo
+	$(BIN)/lti-tool recommend train --if-due
 	@echo ""
 	@echo "Open http://127.0.0.1:5000/ (demo tutors, slots in your timezone); Ctrl-C stops the server."
 	$(BIN)/lti-tool serve --host 127.0.0.1 --port 5000
