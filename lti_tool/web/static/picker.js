@@ -130,6 +130,22 @@ async function book() {
   });
   const body = await response.json();
   if (response.status === 201) {
+    if (body.redirect_url && window.top !== window.self) {
+      // Inside an LMS frame: payment pages refuse to be framed, so payment opens in its own
+      // tab from a link the learner clicks, and this frame shows the held booking meanwhile.
+      const link = document.createElement("a");
+      link.href = body.redirect_url;
+      link.target = "_blank";
+      link.rel = "noopener";
+      link.className = "button";
+      link.dataset.testid = "pay-link";
+      link.textContent = "Pay in a new tab";
+      confirmBox.replaceChildren(link);
+      link.addEventListener("click", () => {
+        setTimeout(() => { window.location = `/bookings/${body.id}`; }, 500);
+      });
+      return;
+    }
     window.location = body.redirect_url || `/bookings/${body.id}`;
   } else {
     statusBox.textContent = body.detail || "That time could not be booked.";
