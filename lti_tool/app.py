@@ -25,6 +25,9 @@ CORE_BLUEPRINT_MODULES: tuple[str, ...] = (
     "lti_tool.web.tutor_settings",
     "lti_tool.web.calendar",
     "lti_tool.web.pages",
+    "lti_tool.lti.views",
+    "lti_tool.lti.course_view",
+    "lti_tool.lti.dev_lms",
 )
 
 

@@ -13,6 +13,7 @@ from flask.cli import with_appcontext
 
 from lti_tool.config import ConfigError
 from lti_tool.config import load_config
+from lti_tool.lti.commands import COMMAND_GROUPS
 from lti_tool.plugins import PluginLoadError
 from lti_tool.plugins import get_plugins
 from lti_tool.plugins import load_plugins
@@ -143,6 +144,29 @@ def export_bookings_command(fmt: str, output: str | None) -> None:
     with open(output, "w", newline="", encoding="utf-8") as stream:
         count = imports.export_bookings(stream, fmt)
     click.echo(f"Wrote {count} bookings to {output}.", err=True)
+
+
+for _group in COMMAND_GROUPS:
+    cli.add_command(_group)
+
+
+@cli.group("bookings")
+def bookings_group() -> None:
+    """Booking housekeeping."""
+
+
+@bookings_group.command("expire-holds")
+@with_appcontext
+def expire_holds_command() -> None:
+    """Mark unpaid bookings whose hold has run out as expired (run it from cron).
+
+    Lapsed holds already stop blocking their slots; this records the change, with its audit
+    row and booking_event, without waiting for the tutor's next booking.
+    """
+    from lti_tool.booking import booking_service
+
+    expired = booking_service().expire_holds()
+    click.echo(f"{len(expired)} held booking(s) expired.")
 
 
 def main() -> None:

@@ -12,6 +12,12 @@ import typing as t
 from collections.abc import Iterable
 from collections.abc import Mapping
 
+from lti_tool.lti.claims import ClaimMapper
+from lti_tool.lti.tool_config import RegistrationDocument
+
+#: The endpoint names a product's ``endpoint_templates`` may fill, as stored on a registration.
+ENDPOINT_NAMES: tuple[str, ...] = ("auth_login_url", "auth_token_url", "key_set_url")
+
 
 class Product:
     """The generic LTI 1.3 Advantage platform."""
@@ -24,8 +30,20 @@ class Product:
     product_family_codes: t.ClassVar[tuple[str, ...]] = ()
     #: Issuers (exact) this product answers to.
     issuers: t.ClassVar[tuple[str, ...]] = ()
-    #: Endpoint templates filled from the issuer (``{issuer}``) when a platform is added.
+    #: Endpoint templates filled from the issuer (``{issuer}``) when a platform is added, keyed
+    #: by the names in :data:`ENDPOINT_NAMES` (and ``auth_audience`` when the platform wants
+    #: token requests addressed to something other than its token URL).
     endpoint_templates: t.ClassVar[Mapping[str, str]] = {}
+    #: Origin whose frame answers the LTI postMessage storage messages; ``None`` means the
+    #: origin of the platform's OIDC authorization URL, as the specification says.
+    storage_origin: t.ClassVar[str | None] = None
+
+    # Capabilities: the base classes are the generic LTI 1.3 behaviour; a plugin names its
+    # subclasses here. Each is instantiated with the product class.
+    #: id_token claims -> :class:`lti_tool.lti.launch.Launch`.
+    claims: t.ClassVar[type[ClaimMapper]] = ClaimMapper
+    #: The registration document served at ``/lti/config/<family>``.
+    registration: t.ClassVar[type[RegistrationDocument]] = RegistrationDocument
 
     @classmethod
     def recognises(cls, issuer: str, product_family_code: str | None = None) -> bool:

@@ -142,3 +142,26 @@ def test_expire_holds_sweeps_every_tutor(
     states = db.session.scalars(sa.select(Booking.state)).all()
     assert states == [BookingState.EXPIRED, BookingState.EXPIRED]
     assert recorder.names() == ["held", "held", "expired", "expired"]
+
+
+def test_expire_holds_command_records_lapsed_holds(
+    app: Flask, clock: FakeClock, recorder: EventRecorder, tutor: TutorProfile
+) -> None:
+    from lti_tool.cli import cli
+
+    learner = make_user()
+    held = booking_service().book(learner, tutor, tutor.subjects[0].subject, at(7, 10), 60)
+    assert held.state == BookingState.HELD
+    runner = app.test_cli_runner()
+
+    early = runner.invoke(cli, ["bookings", "expire-holds"])
+    assert early.exit_code == 0, early.output
+    assert "0 held booking(s) expired" in early.output
+
+    clock.now = held.hold_expires_at  # type: ignore[assignment]
+    result = runner.invoke(cli, ["bookings", "expire-holds"])
+    assert result.exit_code == 0, result.output
+    assert "1 held booking(s) expired" in result.output
+    db.session.expire_all()
+    assert db.session.get(Booking, held.id).state == BookingState.EXPIRED  # type: ignore[union-attr]
+    assert recorder.names(held.id)[-1] == "expired"

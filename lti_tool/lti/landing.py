@@ -1,0 +1,59 @@
+"""Where a launch lands, and the refusal page every failed step shows."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from flask import current_app
+from flask import render_template
+from flask import request
+from flask import url_for
+from werkzeug.wrappers import Response
+
+from lti_tool.lti.launch import Launch
+from lti_tool.lti.platforms import products
+from lti_tool.lti.product import Product
+from lti_tool.models import Registration
+
+log = logging.getLogger("lti_tool.lti")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+#: Endpoint of the activity picker; it is served once deep linking is installed.
+DEEP_LINKING_ENDPOINT = "lti_deep_linking.picker"
+
+
+def refuse(reason: str, status: int = 400) -> Response:
+    """A page that fits in the LMS iframe, says what was wrong, and is logged."""
+    log.warning(
+        "LTI %s refused (%s): %s [from %s]", request.path, status, reason, request.remote_addr
+    )
+    page = render_template("lti/error.html", reason=reason, status=status)
+    response = current_app.make_response((page, status))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def product_for(registration: Registration, product_family_code: str) -> type[Product]:
+    """The LMS product that maps this platform's launches.
+
+    The product that recognises the issuer or the family code wins; when none does, the
+    family the administrator chose at registration is used if that plugin is installed.
+    """
+    registry = products()
+    product = registry.for_platform(registration.issuer, product_family_code or None)
+    if product is Product and registration.lms in registry.families():
+        product = registry.get(registration.lms)
+    return product
+
+
+def destination(launch: Launch, course_id: int | None) -> str:
+    """Learners go to the subject the link names (custom ``subject``), instructors to their
+    course; everyone else to the catalogue."""
+    if launch.is_deep_linking and DEEP_LINKING_ENDPOINT in current_app.view_functions:
+        return url_for(DEEP_LINKING_ENDPOINT)
+    if launch.is_instructor and course_id is not None:
+        return url_for("lti_course.course_page", course_id=course_id)
+    subject = (launch.custom.get("subject") or "").strip().lower()
+    if subject and _SLUG.match(subject):
+        return url_for("pages.subject_page", slug=subject)
+    return url_for("core.home")
