@@ -95,15 +95,22 @@ def make_app(database_url: str, **overrides: Any) -> Flask:
     return create_app(config)
 
 
-@pytest.fixture
-def app(database_url: str) -> Iterator[Flask]:
-    app = make_app(database_url)
+@contextlib.contextmanager
+def app_in_context(database_url: str, **overrides: Any) -> Iterator[Flask]:
+    """A test application with its schema, inside its application context."""
+    app = make_app(database_url, **overrides)
     with app.app_context():
         if database_url.startswith("sqlite"):
             db.create_all()
         yield app
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[Flask]:
+    with app_in_context(database_url) as app:
+        yield app
 
 
 @pytest.fixture

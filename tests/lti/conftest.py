@@ -14,7 +14,6 @@ import requests
 import sqlalchemy as sa
 from flask import Flask
 
-from lti_tool.lti import platforms
 from lti_tool.models import Course
 from lti_tool.models import Enrollment
 from lti_tool.models import LtiIdentity
@@ -26,6 +25,7 @@ from tests.conftest import _truncate_postgres
 from tests.conftest import make_app
 from tests.live_server import live_server
 from tests.lti.platform import LmsPlatform
+from tests.lti.platform import register_with_tool
 from tests.lti.platform import serve
 
 COUNTED = {
@@ -122,15 +122,7 @@ def running_tool(app: Flask, dispatcher: _Dispatcher, url: str) -> Iterator[Tool
     dispatcher.app = app
     app.config["BASE_URL"] = url
     with serve(LmsPlatform(tool_url=url)) as platform, requests.Session() as browser:
-        platforms.add_platform(
-            lms="generic",
-            issuer=platform.issuer,
-            client_id=platform.client_id,
-            deployment_id=platform.deployment_id,
-            auth_login_url=platform.auth_url,
-            auth_token_url=platform.token_url,
-            key_set_url=platform.jwks_url,
-        )
+        register_with_tool(platform)
         db.session.add(Subject(slug="algebra", name="Algebra"))
         db.session.commit()
         yield Tool(app=app, url=url, platform=platform, browser=browser)

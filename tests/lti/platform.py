@@ -270,3 +270,18 @@ def serve(platform: LmsPlatform) -> Iterator[LmsPlatform]:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+
+
+def register_with_tool(platform: LmsPlatform, lms: str = "generic") -> None:
+    """Add *platform* to the tool's registrations, as an administrator would."""
+    from lti_tool.lti import platforms
+
+    platforms.add_platform(
+        lms=lms,
+        issuer=platform.issuer,
+        client_id=platform.client_id,
+        deployment_id=platform.deployment_id,
+        auth_login_url=platform.auth_url,
+        auth_token_url=platform.token_url,
+        key_set_url=platform.jwks_url,
+    )

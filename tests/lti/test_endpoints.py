@@ -10,11 +10,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from lti_tool.lti import platforms
 from lti_tool.lti.tool_config import SCOPES
-from lti_tool.models import db
-from tests.conftest import make_app
+from tests.conftest import app_in_context
 from tests.lti.platform import LmsPlatform
+from tests.lti.platform import register_with_tool
 from tests.lti.platform import serve
 
 TOOL = "https://tool.example"
@@ -49,15 +48,7 @@ def _cookie(response: object, name_prefix: str) -> str:
 def https_platform(app: Flask) -> Iterator[LmsPlatform]:
     app.config["BASE_URL"] = TOOL
     with serve(LmsPlatform(tool_url=TOOL)) as platform:
-        platforms.add_platform(
-            lms="generic",
-            issuer=platform.issuer,
-            client_id=platform.client_id,
-            deployment_id=platform.deployment_id,
-            auth_login_url=platform.auth_url,
-            auth_token_url=platform.token_url,
-            key_set_url=platform.jwks_url,
-        )
+        register_with_tool(platform)
         yield platform
 
 
@@ -91,13 +82,10 @@ def test_standalone_sessions_keep_the_default_cookie(app: Flask) -> None:
 
 @pytest.fixture
 def production(database_url: str) -> Iterator[Flask]:
-    app = make_app(database_url, mode="production", secret_key="p" * 48, realtime_diagnostics=False)
-    with app.app_context():
-        if database_url.startswith("sqlite"):
-            db.create_all()
+    with app_in_context(
+        database_url, mode="production", secret_key="p" * 48, realtime_diagnostics=False
+    ) as app:
         yield app
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_development_platform_is_absent_in_production(production: Flask) -> None:

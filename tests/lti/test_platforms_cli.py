@@ -17,7 +17,7 @@ from lti_tool.models import Course
 from lti_tool.models import Deployment
 from lti_tool.models import Registration
 from lti_tool.models import db
-from tests.conftest import make_app
+from tests.conftest import app_in_context
 
 GENERIC = [
     "platform",
@@ -145,13 +145,8 @@ class _Plugin:
 @pytest.fixture
 def app_with_product(database_url: str, register_plugin: t.Any) -> Iterator[Flask]:
     register_plugin(_Plugin())
-    app = make_app(database_url)
-    with app.app_context():
-        if database_url.startswith("sqlite"):
-            db.create_all()
+    with app_in_context(database_url) as app:
         yield app
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_a_product_fills_the_endpoints_it_knows(app_with_product: Flask) -> None:
