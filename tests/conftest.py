@@ -17,6 +17,7 @@ from flask.testing import FlaskCliRunner
 from lti_tool.app import create_app
 from lti_tool.models import Base
 from lti_tool.models import db
+from lti_tool.plugins import load_plugins
 from lti_tool.plugins import pm
 from tests import services
 
@@ -50,6 +51,8 @@ def postgres_database() -> Iterator[str]:
         connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
     url = admin_url.set(drivername="postgresql+psycopg", database=name)
     engine = sa.create_engine(url)
+    # Plugins declare their own tables on the shared metadata when they are imported.
+    load_plugins()
     Base.metadata.create_all(engine)
     engine.dispose()
     try:

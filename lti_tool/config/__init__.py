@@ -112,6 +112,20 @@ def _base_url(value: Any) -> str:
     return text
 
 
+def _port(value: Any) -> int:
+    number = _integer(value)
+    if not 1 <= number <= 65535:
+        raise ValueError(f"expected a port from 1 to 65535, got {number}")
+    return number
+
+
+def _mail_from(value: Any) -> str:
+    text = _string(value).strip()
+    if "@" not in text:
+        raise ValueError(f"expected an address like 'Tutors <tutors@example.org>', got {value!r}")
+    return text
+
+
 def _currency(value: Any) -> str:
     text = _string(value).strip().lower()
     if len(text) != 3 or not text.isalpha():
@@ -132,6 +146,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("hold_minutes", _positive_integer),
     Setting("cancel_cutoff_hours", _integer),
     Setting("realtime_diagnostics", _boolean),
+    Setting("smtp_host", _string),
+    Setting("smtp_port", _port),
+    Setting("smtp_user", _string),
+    Setting("smtp_password", _string),
+    Setting("smtp_starttls", _boolean),
+    Setting("mail_from", _mail_from),
 )
 _BY_NAME = {setting.name: setting for setting in SETTINGS}
 

@@ -7,6 +7,7 @@ nothing. Times go out in UTC and in the viewer's own zone (``User.timezone``, UT
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import typing as t
 
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ from flask import Blueprint
 from flask import Response
 from flask import jsonify
 from flask import request
+from flask import url_for
 
 from lti_tool.auth import current_user
 from lti_tool.auth import require_user
@@ -22,17 +24,22 @@ from lti_tool.booking import booking_service
 from lti_tool.booking import current_time
 from lti_tool.models import Booking
 from lti_tool.models import BookingState
+from lti_tool.models import Course
+from lti_tool.models import Enrollment
 from lti_tool.models import RoleName
 from lti_tool.models import Subject
 from lti_tool.models import TutorProfile
 from lti_tool.models import User
 from lti_tool.models import db
+from lti_tool.payments import PaymentProvider
+from lti_tool.plugins import pm
 from lti_tool.scheduling.listing import occupying
 from lti_tool.web.errors import error_response
 from lti_tool.web.slots_api import ApiError
 from lti_tool.web.slots_api import utc_text
 from lti_tool.web.slots_api import zone
 
+log = logging.getLogger(__name__)
 bp = Blueprint("bookings_api", __name__, url_prefix="/api/v1")
 
 OPEN_STATES = (BookingState.HELD, BookingState.CONFIRMED)
@@ -124,10 +131,51 @@ def _visible_booking(booking_id: int) -> Booking:
     return booking
 
 
+def _course_field(body: dict[str, t.Any], me: User) -> Course | None:
+    """The LMS course the booking is made from; the learner must be enrolled in it."""
+    course_id = _int_field(body, "course_id", required=False)
+    if course_id is None:
+        return None
+    course = db.session.get(Course, course_id)
+    enrolled = db.session.scalar(
+        sa.select(Enrollment.id).where(
+            Enrollment.course_id == course_id, Enrollment.user_id == me.id
+        )
+    )
+    if course is None or enrolled is None:
+        # One answer for both, so the API does not tell which course ids exist.
+        raise ApiError(
+            403, "not_enrolled", f"course_id: you are not enrolled in course {course_id}"
+        )
+    return course
+
+
+def _start_checkout(booking: Booking) -> str | None:
+    """Send a held booking to the payment provider; the URL the learner pays at.
+
+    A provider that fails leaves nothing half-done: the hold is cancelled, so its slot is free
+    again at once, and the learner is told to try again.
+    """
+    provider = t.cast(PaymentProvider, pm.hook.payment_provider())
+    return_url = url_for("pages.booking_page", booking_id=booking.id, _external=True)
+    try:
+        return provider.start_checkout(booking, return_url).redirect_url
+    except Exception:
+        log.exception("payment provider %s could not start checkout", provider.name)
+        booking_service().cancel(booking, None, "The payment could not be started.")
+        raise ApiError(
+            502,
+            "payment_unavailable",
+            "The payment service could not be reached, so nothing was booked; try again shortly.",
+        ) from None
+
+
 @bp.post("/bookings")
 @require_user
 def create_booking() -> tuple[Response, int, dict[str, str]]:
-    """``{tutor_id, subject, start, duration}``: 201 with the booking, 409 when taken."""
+    """``{tutor_id, subject, start, duration, course_id?}``: 201 with the booking, 409 when
+    taken. A booking that must be paid first is ``held``, and the body's ``redirect_url`` is
+    where the learner pays."""
     body = _body()
     tutor_id = _int_field(body, "tutor_id")
     duration = _int_field(body, "duration")
@@ -142,8 +190,11 @@ def create_booking() -> tuple[Response, int, dict[str, str]]:
     if subject is None:
         raise ApiError(400, "unknown_subject", f"subject: no subject {slug!r}")
     me = _me()
-    booking = booking_service().book(me, tutor, subject, start, t.cast(int, duration))
-    return jsonify(booking_json(booking, me)), 201, {"Location": f"/api/v1/bookings/{booking.id}"}
+    course = _course_field(body, me)
+    booking = booking_service().book(me, tutor, subject, start, t.cast(int, duration), course)
+    redirect_url = _start_checkout(booking) if booking.state == BookingState.HELD else None
+    answer = {**booking_json(booking, me), "redirect_url": redirect_url}
+    return jsonify(answer), 201, {"Location": f"/api/v1/bookings/{booking.id}"}
 
 
 @bp.get("/bookings/<int:booking_id>")

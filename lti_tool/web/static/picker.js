@@ -118,15 +118,18 @@ async function book() {
     window.location = root.dataset.signInUrl;
     return;
   }
+  const request = {
+    tutor_id: Number(tutorId),
+    subject: root.dataset.subject,
+    start: chosen.start,
+    duration: Number(durationSelect.value),
+  };
+  // Opened from an LMS course: the booking is credited in that course's gradebook.
+  if (root.dataset.courseId) request.course_id = Number(root.dataset.courseId);
   const response = await fetch("/api/v1/bookings", {
     method: "POST",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({
-      tutor_id: Number(tutorId),
-      subject: root.dataset.subject,
-      start: chosen.start,
-      duration: Number(durationSelect.value),
-    }),
+    body: JSON.stringify(request),
   });
   const body = await response.json();
   if (response.status === 201) {

@@ -1,0 +1,46 @@
+"""The public site: local accounts, the tutor catalog, dashboards and administration.
+
+It is a plugin of the core like any other, found through the ``lti_tool`` entry-point group;
+the pages of the tutoring flow (tutor page, booking, sessions, room) stay the core's, and this
+package adds who you are, what you can find and what you have done around them.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+import click
+from flask import Blueprint
+
+from lti_tool import hookimpl
+from lti_tool.models import RoleName
+from standalone import accounts
+from standalone import admin
+from standalone import catalog
+from standalone import dashboard
+from standalone import onboarding
+from standalone import reviews
+from standalone.commands import users_group
+
+site = Blueprint(
+    "standalone",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static/standalone",
+)
+# The core's tutor page includes ``tutor_profile_extras.html`` when a plugin provides it.
+site.add_app_template_global(reviews.tutor_reviews, "tutor_reviews")
+site.add_app_template_global(RoleName, "RoleName")
+
+
+@hookimpl
+def register_blueprints(register: t.Callable[[Blueprint], None]) -> None:
+    register(site)
+    for module in (accounts, catalog, reviews, onboarding, dashboard, admin):
+        register(module.bp)
+
+
+@hookimpl
+def register_commands(cli: click.Group) -> None:
+    cli.add_command(users_group)

@@ -1,0 +1,65 @@
+"""An application with the payment plugin switched on and talking to a fake Stripe.
+
+The fake shares the application's clock, which the tests move, for the checks Stripe makes
+against its own; webhook signatures carry real time, as the tool checks them against it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from lti_tool_payment import settings
+
+from lti_tool.models import db
+from tests.booking import NOW
+from tests.booking import FakeClock
+from tests.conftest import make_app
+
+from .fake_stripe import FakeStripe
+
+SECRET_KEY = "sk_test_payment_plugin_tests"
+WEBHOOK_SECRET = "whsec_payment_plugin_tests_0123456789"
+
+
+def stripe_settings(fake: FakeStripe, **changes: str) -> dict[str, str]:
+    return {
+        "stripe_secret_key": SECRET_KEY,
+        "stripe_webhook_secret": WEBHOOK_SECRET,
+        "stripe_api_base": fake.url,
+        "platform_fee_percent": "10",
+        **changes,
+    }
+
+
+@pytest.fixture(autouse=True)
+def _no_stripe_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This machine's own Stripe settings must not leak into the tests."""
+    for name in (settings.SECRET_KEY, settings.WEBHOOK_SECRET, settings.API_BASE):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv(settings.FEE_PERCENT, raising=False)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(NOW)
+
+
+@pytest.fixture
+def fake(clock: FakeClock) -> Iterator[FakeStripe]:
+    stripe_fake = FakeStripe(WEBHOOK_SECRET, clock=lambda: clock().timestamp())
+    with stripe_fake.serve():
+        yield stripe_fake
+
+
+@pytest.fixture
+def app(database_url: str, fake: FakeStripe, clock: FakeClock) -> Iterator[Flask]:
+    app = make_app(database_url, **stripe_settings(fake))
+    app.config["CLOCK"] = clock
+    with app.app_context():
+        if database_url.startswith("sqlite"):
+            db.create_all()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
