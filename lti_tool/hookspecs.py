@@ -90,6 +90,22 @@ def lms_products(register: t.Callable[[type[Product]], None]) -> None:
     """
 
 
+@hookspec(firstresult=True)
+def sign_in_url(next_url: str) -> str | None:
+    """Where to send someone who must sign in before going on to *next_url*.
+
+    Called by pages that need a signed-in person (booking a slot, the sessions page).
+
+    Stops at the first non-None result.
+
+    :param next_url: the local path to return to afterwards.
+    :returns: the URL of a sign-in page, or ``None`` when this plugin offers no sign-in; with
+        no answer at all, people can only arrive through an LMS launch.
+
+    .. versionadded:: 0.1
+    """
+
+
 # -- Tutoring --------------------------------------------------------------------------------
 
 

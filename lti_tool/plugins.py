@@ -21,6 +21,7 @@ import pluggy
 from lti_tool import hookspecs
 
 DEFAULT_PLUGINS: tuple[str, ...] = (
+    "lti_tool.default_plugins.dev_identity",
     "lti_tool.default_plugins.generic_lms",
     "lti_tool.default_plugins.no_payment",
     "lti_tool.default_plugins.no_video",

@@ -11,6 +11,7 @@ import typing as t
 
 import click
 from flask import Blueprint
+from flask import url_for
 
 from lti_tool import hookimpl
 from lti_tool.models import RoleName
@@ -39,6 +40,11 @@ def register_blueprints(register: t.Callable[[Blueprint], None]) -> None:
     register(site)
     for module in (accounts, catalog, reviews, onboarding, dashboard, admin):
         register(module.bp)
+
+
+@hookimpl
+def sign_in_url(next_url: str) -> str:
+    return url_for("accounts.login", next=next_url)
 
 
 @hookimpl

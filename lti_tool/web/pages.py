@@ -53,9 +53,15 @@ def local_time(
     return f"{moment.format(fmt)} {moment.tzname()}"
 
 
+def sign_in_href() -> str | None:
+    """Where the sign-in link of this page leads, back to this page; None when nowhere."""
+    url: str | None = pm.hook.sign_in_url(next_url=request.full_path.rstrip("?"))
+    return url
+
+
 @bp.app_context_processor
 def inject_viewer() -> dict[str, t.Any]:
-    return {"viewer": current_user(), "viewer_zone": viewer_zone()}
+    return {"viewer": current_user(), "viewer_zone": viewer_zone(), "sign_in_href": sign_in_href}
 
 
 def _participant_or_404(booking_id: int) -> Booking:

@@ -115,7 +115,11 @@ function choose(slot) {
 async function book() {
   if (!chosen) return;
   if (root.dataset.signedIn !== "yes") {
-    window.location = root.dataset.signInUrl;
+    if (root.dataset.signInUrl) {
+      window.location = root.dataset.signInUrl;
+    } else {
+      statusBox.textContent = "Open this page from your course to book a time.";
+    }
     return;
   }
   const request = {
