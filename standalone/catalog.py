@@ -18,11 +18,11 @@ from flask import request
 from werkzeug.datastructures import MultiDict
 
 from lti_tool.booking import current_time
-from lti_tool.models import Review
 from lti_tool.models import Subject
 from lti_tool.models import TutorProfile
 from lti_tool.models import TutorSubject
 from lti_tool.models import db
+from lti_tool.ratings import rating_summary
 from lti_tool.tutor_fields import TutorSettingsError
 from lti_tool.tutor_fields import parse_price
 from lti_tool.tutor_fields import timezones
@@ -84,15 +84,7 @@ def parse_filters(args: MultiDict[str, str]) -> tuple[Filters, dict[str, str]]:
 
 
 def _matches(filters: Filters, max_price_cents: int | None) -> list[Match]:
-    ratings = (
-        sa.select(
-            Review.tutor_id,
-            sa.func.avg(Review.rating).label("rating"),
-            sa.func.count().label("reviews"),
-        )
-        .group_by(Review.tutor_id)
-        .subquery()
-    )
+    ratings = rating_summary()
     query = (
         sa.select(TutorProfile.id, TutorProfile.languages, ratings.c.rating, ratings.c.reviews)
         .outerjoin(ratings, ratings.c.tutor_id == TutorProfile.id)

@@ -28,6 +28,7 @@ from lti_tool.models import Review
 from lti_tool.models import TutorProfile
 from lti_tool.models import User
 from lti_tool.models import db
+from lti_tool.ratings import tutor_ratings
 
 bp = Blueprint("reviews", __name__)
 
@@ -52,9 +53,7 @@ class RatingSummary:
 
 def tutor_reviews(tutor: TutorProfile) -> RatingSummary:
     """Average, count and the latest reviews of *tutor*, for the profile page."""
-    average, count = db.session.execute(
-        sa.select(sa.func.avg(Review.rating), sa.func.count()).where(Review.tutor_id == tutor.id)
-    ).one()
+    average, count = tutor_ratings(db.session(), [tutor.id]).get(tutor.id, (None, 0))
     rows = db.session.execute(
         sa.select(Review.rating, Review.comment, Review.created_at, User.name)
         .join(Booking, Booking.id == Review.booking_id)

@@ -9,12 +9,13 @@ import sqlalchemy as sa
 from lti_tool import hookimpl
 from lti_tool.models import Booking
 from lti_tool.models import BookingState
-from lti_tool.models import Review
 from lti_tool.models import Subject
 from lti_tool.models import TutorProfile
 from lti_tool.models import TutorSubject
 from lti_tool.models import User
 from lti_tool.models import db
+from lti_tool.ratings import rating_summary
+from lti_tool.ratings import tutor_ratings
 
 
 def popular_tutors(
@@ -26,15 +27,7 @@ def popular_tutors(
         .group_by(Booking.tutor_id)
         .subquery()
     )
-    ratings = (
-        sa.select(
-            Review.tutor_id,
-            sa.func.avg(Review.rating).label("rating"),
-            sa.func.count().label("reviews"),
-        )
-        .group_by(Review.tutor_id)
-        .subquery()
-    )
+    ratings = rating_summary()
     # A damped mean keeps one five-star review from outranking a long good record.
     score = sa.func.coalesce(completed.c.sessions, 0) + 2 * (
         (sa.func.coalesce(ratings.c.rating, 0) * sa.func.coalesce(ratings.c.reviews, 0) + 3.5 * 5)
@@ -74,15 +67,7 @@ def explain_recommendations(
 ) -> list[str]:
     if not tutors:
         return []
-    ids = [tutor.id for tutor in tutors]
-    ratings = {
-        tutor_id: (float(average), int(count))
-        for tutor_id, average, count in db.session.execute(
-            sa.select(Review.tutor_id, sa.func.avg(Review.rating), sa.func.count())
-            .where(Review.tutor_id.in_(ids))
-            .group_by(Review.tutor_id)
-        )
-    }
+    ratings = tutor_ratings(db.session(), [tutor.id for tutor in tutors])
     reasons = []
     for tutor in tutors:
         taught = [ts.subject.name for ts in tutor.subjects]

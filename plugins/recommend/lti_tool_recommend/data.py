@@ -28,6 +28,7 @@ from lti_tool.models import Subject
 from lti_tool.models import TutorProfile
 from lti_tool.models import TutorSubject
 from lti_tool.models import User
+from lti_tool.ratings import tutor_ratings
 from lti_tool_recommend.features import identity
 from lti_tool_recommend.features import learner_features
 from lti_tool_recommend.features import tutor_features
@@ -56,18 +57,6 @@ class TrainingSet:
     """1 where a learner and a tutor have any signal; ``weights`` has the same pattern."""
     weights: sp.coo_matrix
     summary: dict[str, int] = field(default_factory=dict)
-
-
-def tutor_ratings(
-    session: Session, tutor_ids: list[int] | None = None
-) -> dict[int, tuple[float | None, int]]:
-    """(average rating, review count) by tutor id."""
-    query = sa.select(Review.tutor_id, sa.func.avg(Review.rating), sa.func.count()).group_by(
-        Review.tutor_id
-    )
-    if tutor_ids is not None:
-        query = query.where(Review.tutor_id.in_(tutor_ids))
-    return {tid: (float(avg), int(n)) for tid, avg, n in session.execute(query)}
 
 
 def tutor_subjects(

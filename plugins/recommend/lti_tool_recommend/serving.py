@@ -19,9 +19,9 @@ from lti_tool.models import Subject
 from lti_tool.models import TutorProfile
 from lti_tool.models import TutorSubject
 from lti_tool.models import User
+from lti_tool.ratings import tutor_ratings
 from lti_tool_recommend.availability import next_free_slots
 from lti_tool_recommend.data import learner_interests
-from lti_tool_recommend.data import tutor_ratings
 from lti_tool_recommend.data import tutor_subjects
 from lti_tool_recommend.features import identity
 from lti_tool_recommend.features import learner_features
