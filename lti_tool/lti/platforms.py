@@ -112,7 +112,7 @@ def add_platform(
     issuer = check_url(_required_text(issuer, "--issuer"), "--issuer")
     client_id = _required_text(client_id, "--client-id")
     deployment_id = _required_text(deployment_id, "--deployment-id")
-    derived = product.endpoints_for(issuer)
+    derived = product.endpoints_for(issuer, client_id)
     given = {
         "auth_login_url": auth_login_url,
         "auth_token_url": auth_token_url,

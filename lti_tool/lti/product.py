@@ -8,6 +8,7 @@ works. Call sites ask the product (``product.grading...``), never compare famili
 
 from __future__ import annotations
 
+import string
 import typing as t
 from collections.abc import Iterable
 from collections.abc import Mapping
@@ -48,17 +49,25 @@ class Product:
     @classmethod
     def recognises(cls, issuer: str, product_family_code: str | None = None) -> bool:
         """Whether this product is the platform at *issuer*."""
-        if product_family_code and product_family_code.lower() in cls.product_family_codes:
+        codes = {code.lower() for code in cls.product_family_codes}
+        if product_family_code and product_family_code.lower() in codes:
             return True
         return issuer.rstrip("/") in {known.rstrip("/") for known in cls.issuers}
 
     @classmethod
-    def endpoints_for(cls, issuer: str) -> dict[str, str]:
-        """The platform endpoints this product can derive from the issuer alone."""
-        base = issuer.rstrip("/")
-        return {
-            name: template.format(issuer=base) for name, template in cls.endpoint_templates.items()
-        }
+    def endpoints_for(cls, issuer: str, client_id: str | None = None) -> dict[str, str]:
+        """The platform endpoints this product can derive from the issuer and client id.
+
+        A template may use ``{issuer}`` and ``{client_id}``; one that needs a value not given
+        is left out, for the administrator to supply.
+        """
+        known = {"issuer": issuer.rstrip("/"), "client_id": client_id or ""}
+        endpoints = {}
+        for name, template in cls.endpoint_templates.items():
+            fields = {field for _, field, _, _ in string.Formatter().parse(template) if field}
+            if all(known.get(field) for field in fields):
+                endpoints[name] = template.format(**known)
+        return endpoints
 
 
 class ProductRegistry:
