@@ -50,7 +50,9 @@ def test_dev_lms_launches_the_tool_in_an_iframe(site: tuple[Flask, str]) -> None
     cross_site = base_url.replace("127.0.0.1", "localhost")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=services.CHROMIUM, args=services.CHROMIUM_ARGS
+            executable_path=services.CHROMIUM,
+            # Browsers increasingly refuse cookies to embedded third-party frames outright.
+            args=[*services.CHROMIUM_ARGS, "--test-third-party-cookie-phaseout"],
         )
         try:
             page = browser.new_context().new_page()
@@ -76,10 +78,14 @@ def test_dev_lms_launches_the_tool_in_an_iframe(site: tuple[Flask, str]) -> None
 
             # ...so the platform's storage carries the state instead.
             other.check("[data-testid=dev-lms-storage]")
+            other.select_option("[data-testid=dev-lms-subject]", "algebra")
             other.click("[data-testid=dev-lms-launch]")
             tool_frame = other.frame(name="tool-frame")
             assert tool_frame is not None
-            tool_frame.wait_for_url(re.compile(re.escape(base_url) + "/?$"), timeout=15000)
+            tool_frame.wait_for_url(f"{base_url}/subjects/algebra", timeout=15000)
+            expect(other.frame_locator("iframe[name=tool-frame]").locator("h1")).to_have_text(
+                "Algebra"
+            )
             assert "dev-ben" in launched_subs()
         finally:
             browser.close()
