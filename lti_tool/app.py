@@ -27,6 +27,8 @@ CORE_BLUEPRINT_MODULES: tuple[str, ...] = (
     "lti_tool.web.pages",
     "lti_tool.lti.views",
     "lti_tool.lti.course_view",
+    "lti_tool.lti.picker",
+    "lti_tool.lti.dynamic_registration",
     "lti_tool.lti.dev_lms",
 )
 

@@ -54,7 +54,7 @@ HELD = BookingState.HELD
 CONFIRMED = BookingState.CONFIRMED
 OPEN_STATES = frozenset({HELD, CONFIRMED})
 #: Runs of one transaction before a deadlock or serialization failure is given up on.
-ATTEMPTS = 8
+ATTEMPTS = 20
 
 
 class BookingService:

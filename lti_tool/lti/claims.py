@@ -219,7 +219,7 @@ class ClaimMapper:
             auto_create=settings.get("auto_create") is True,
             title=_text(settings.get("title")),
             text=_text(settings.get("text")),
-            data=_text(settings.get("data")),
+            data=settings.get("data") if settings.get("data") is not None else "",
         )
 
     def presentation(self, claims: Mapping[str, t.Any]) -> Presentation:

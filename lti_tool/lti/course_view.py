@@ -11,6 +11,8 @@ from flask import render_template
 
 from lti_tool.auth import current_user
 from lti_tool.auth import require_user
+from lti_tool.lti.members import RosterView
+from lti_tool.lti.members import roster_view
 from lti_tool.models import Booking
 from lti_tool.models import Course
 from lti_tool.models import Enrollment
@@ -72,4 +74,7 @@ def course_page(course_id: int) -> str:
         by_learner.setdefault(booking.learner_id, []).append(booking)
     rows = [LearnerRow(e.user, list(e.roles), by_learner.get(e.user_id, [])) for e in learners]
     teachers = [e.user for e in enrollments if TEACHING_ROLES & set(e.roles or ())]
-    return render_template("lti/course.html", course=course, rows=rows, teachers=teachers)
+    roster: RosterView | None = roster_view(course)
+    return render_template(
+        "lti/course.html", course=course, rows=rows, teachers=teachers, roster=roster
+    )

@@ -81,8 +81,9 @@ class DeepLinkingSettings:
     auto_create: bool = False
     title: str = ""
     text: str = ""
-    data: str = ""
-    """Opaque value that must be returned unchanged in the deep linking response."""
+    data: t.Any = ""
+    """Opaque value that must be returned unchanged in the deep linking response (usually a
+    string; kept as whatever JSON value the platform sent)."""
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,9 @@ from collections.abc import Iterable
 from collections.abc import Mapping
 
 from lti_tool.lti.claims import ClaimMapper
+from lti_tool.lti.deep_linking import DeepLinking
+from lti_tool.lti.grading import Grading
+from lti_tool.lti.roster import Roster
 from lti_tool.lti.tool_config import RegistrationDocument
 
 #: The endpoint names a product's ``endpoint_templates`` may fill, as stored on a registration.
@@ -40,11 +43,20 @@ class Product:
     storage_origin: t.ClassVar[str | None] = None
 
     # Capabilities: the base classes are the generic LTI 1.3 behaviour; a plugin names its
-    # subclasses here. Each is instantiated with the product class.
+    # subclasses here. ``claims`` and ``registration`` are instantiated with the product
+    # class; the service capabilities with the product class and the platform's
+    # :class:`~lti_tool.models.Registration` (``product.grading(product, registration)``).
     #: id_token claims -> :class:`lti_tool.lti.launch.Launch`.
     claims: t.ClassVar[type[ClaimMapper]] = ClaimMapper
-    #: The registration document served at ``/lti/config/<family>``.
+    #: The registration document served at ``/lti/config/<family>``, and the client
+    #: metadata posted during dynamic registration.
     registration: t.ClassVar[type[RegistrationDocument]] = RegistrationDocument
+    #: Assignment and Grade Services: line items and scores.
+    grading: t.ClassVar[type[Grading]] = Grading
+    #: Names and Role Provisioning Services: the course's members.
+    roster: t.ClassVar[type[Roster]] = Roster
+    #: Deep Linking: content items and the signed response.
+    deep_linking: t.ClassVar[type[DeepLinking]] = DeepLinking
 
     @classmethod
     def recognises(cls, issuer: str, product_family_code: str | None = None) -> bool:

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lti_tool.database import write_transaction
+from lti_tool.lti import activities
 from lti_tool.lti.launch import Launch
 from lti_tool.lti.validation import CLOCK_LEEWAY
 from lti_tool.lti.validation import LaunchError
@@ -115,9 +116,14 @@ def _course(session: Session, launch: Launch, deployment: Deployment) -> Course 
         session.add(course)
     course.title = context.title or course.title or ""
     course.label = context.label or course.label or ""
-    services = launch.services
-    if services:
-        course.services = {**(course.services or {}), **services}
+    services = {**(course.services or {}), **launch.services}
+    if launch.resource_link is not None:
+        previous = activities.activities(services).get(launch.resource_link.id)
+        activity = activities.from_launch(launch, previous, utcnow())
+        if activity is not None:
+            services = activities.with_activity(services, activity)
+    if services != (course.services or {}):
+        course.services = services
     return course
 
 

@@ -71,9 +71,13 @@ def current_launch() -> LaunchContext | None:
 
 
 def _deep_linking(data: dict[str, t.Any]) -> DeepLinkingSettings:
-    # The session's JSON turns tuples into lists; the settings keep tuples.
+    # The session's JSON turns tuples into lists; the settings keep tuples. ``data`` is the
+    # platform's opaque value and goes back exactly as it came.
     return DeepLinkingSettings(
-        **{key: tuple(value) if isinstance(value, list) else value for key, value in data.items()}
+        **{
+            key: tuple(value) if isinstance(value, list) and key != "data" else value
+            for key, value in data.items()
+        }
     )
 
 
@@ -94,6 +98,13 @@ class EmbeddedSessionInterface(SecureCookieSessionInterface):
         return True if self._embedded() else super().get_cookie_partitioned(app)
 
 
+def _template_launch() -> dict[str, t.Any]:
+    # Pages of the booking flow pass the launch's course on, so bookings made inside a
+    # course are credited in its gradebook.
+    return {"lti_launch": current_launch()}
+
+
 def init_app(app: Flask) -> None:
     if type(app.session_interface) is SecureCookieSessionInterface:
         app.session_interface = EmbeddedSessionInterface()
+    app.context_processor(_template_launch)

@@ -27,6 +27,7 @@ SCOPES: tuple[str, ...] = (
 #: Identity claims the tool would like; every one of them is optional for a launch.
 CLAIMS: tuple[str, ...] = ("iss", "sub", "name", "given_name", "family_name", "email")
 TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
+PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
 
 
 @dataclass(frozen=True)
@@ -67,12 +68,43 @@ class ToolUrls:
 
 
 class RegistrationDocument:
-    """The JSON a platform administrator needs to register the tool."""
+    """The JSON a platform administrator needs to register the tool.
+
+    :meth:`document` is what ``/lti/config/<family>`` serves (a plugin may return its LMS's
+    own format there); :meth:`client_metadata` is always the Dynamic Registration format,
+    and :meth:`dynamic_registration` is what the tool posts to a platform's registration
+    endpoint.
+    """
 
     def __init__(self, product: type[Product]) -> None:
         self.product = product
 
     def document(self, urls: ToolUrls) -> dict[str, t.Any]:
+        return self.client_metadata(urls)
+
+    def dynamic_registration(
+        self, urls: ToolUrls, platform: t.Mapping[str, t.Any]
+    ) -> dict[str, t.Any]:
+        """The client registration request for the platform whose openid-configuration is
+        *platform*: the tool's metadata, asking only for scopes and messages it supports."""
+        metadata = self.client_metadata(urls)
+        supported_scopes = platform.get("scopes_supported")
+        if isinstance(supported_scopes, list) and supported_scopes:
+            wanted = metadata["scope"].split()
+            metadata["scope"] = " ".join(s for s in wanted if s in supported_scopes)
+        lti = platform.get(PLATFORM_CONFIGURATION)
+        supported = lti.get("messages_supported") if isinstance(lti, dict) else None
+        types = {m.get("type") for m in supported or () if isinstance(m, dict)}
+        # A list the tool cannot read (not objects with a type) narrows nothing: offering no
+        # message at all would make the registration useless.
+        if isinstance(supported, list) and types:
+            configuration = metadata[TOOL_CONFIGURATION]
+            configuration["messages"] = [
+                message for message in configuration["messages"] if message["type"] in types
+            ]
+        return metadata
+
+    def client_metadata(self, urls: ToolUrls) -> dict[str, t.Any]:
         return {
             "application_type": "web",
             "client_name": TOOL_NAME,

@@ -213,8 +213,7 @@ def test_deep_linking_request_is_accepted_and_remembered(tool: Tool) -> None:
     }
     response = tool.post(tool.platform.sign(message), auth["state"])
     assert response.status_code == 302, response.text
-    # Until the activity picker is installed, the instructor lands on the course.
-    assert response.headers["Location"].startswith("/lti/course/")
+    assert response.headers["Location"] == "/lti/deep-linking"
     cookie = tool.browser.cookies.get("session")
     serializer = tool.app.session_interface.get_signing_serializer(tool.app)  # type: ignore[attr-defined]
     with tool.app.test_request_context():
