@@ -1,0 +1,50 @@
+"""One-to-one video rooms: signaling, the browser client, the framing optimizer, a media worker.
+
+The web process gets the ``/room`` Socket.IO namespace, the client's static files and the
+room descriptor. Media flows peer to peer between the two browsers; the servers carry
+signaling only. The optional media worker (``lti-tool media-worker``) is an aiortc peer in a
+process of its own and is never imported here: aiortc runs on asyncio, the web tier on
+eventlet or gevent, and the two must not share a process.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from collections.abc import Callable
+
+import click
+from flask import Blueprint
+
+from lti_tool import hookimpl
+from lti_tool.rooms import RoomDescriptor
+from lti_tool_video.commands import media_worker_command
+from lti_tool_video.room import NAMESPACE
+from lti_tool_video.room import describe
+from lti_tool_video.signaling import RoomNamespace
+from lti_tool_video.web import bp
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from flask_socketio import SocketIO
+
+    from lti_tool.models import Booking
+    from lti_tool.models import User
+
+
+@hookimpl
+def room_for_booking(booking: Booking, user: User) -> RoomDescriptor:
+    return describe(booking, user)
+
+
+@hookimpl
+def register_blueprints(register: Callable[[Blueprint], None]) -> None:
+    register(bp)
+
+
+@hookimpl
+def register_socketio(socketio: SocketIO) -> None:
+    socketio.on_namespace(RoomNamespace(NAMESPACE))
+
+
+@hookimpl
+def register_commands(cli: click.Group) -> None:
+    cli.add_command(media_worker_command)

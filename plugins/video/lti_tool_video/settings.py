@@ -1,0 +1,126 @@
+"""The plugin's settings: a ``[plugins.video]`` table in the tool's TOML file.
+
+Every key is optional. The TURN shared secret may also come from ``LTI_TOOL_VIDEO_TURN_SECRET``
+so that it stays out of files; the environment wins, as it does for the core's settings.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import typing as t
+from dataclasses import dataclass
+from dataclasses import field
+from dataclasses import fields
+from pathlib import Path
+
+from flask import Flask
+
+from lti_tool.config import ConfigError
+
+ENV_TURN_SECRET = "LTI_TOOL_VIDEO_TURN_SECRET"
+EXTENSION = "lti_tool_video.settings"
+
+
+class SettingsError(ConfigError):
+    """A ``[plugins.video]`` value the plugin cannot use; the message names the key."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    open_before_min: int = 15
+    """Minutes before the start from which the room lets its two people in."""
+    close_after_min: int = 30
+    """Minutes after the end until which the room still admits (sessions overrun)."""
+    token_ttl_s: int = 600
+    """Lifetime of a room token; the page fetches a fresh one before it runs out."""
+    stun_urls: list[str] = field(default_factory=list)
+    """e.g. ``["stun:turn.example.org:3478"]``."""
+    turn_urls: list[str] = field(default_factory=list)
+    """e.g. ``["turn:turn.example.org:3478?transport=udp", "turns:turn.example.org:5349"]``."""
+    turn_secret: str = ""
+    """coturn's ``static-auth-secret``; TURN is offered only when this and turn_urls are set."""
+    turn_ttl_s: int = 6 * 3600
+    """Lifetime of a TURN credential; a session must fit inside it."""
+    recording: bool = False
+    """Allow recording; it still needs both people's consent, given per booking."""
+    recordings_dir: str = "recordings"
+    """Where the media worker writes; relative paths are inside the instance folder."""
+    worker_autostart: bool = True
+    """Start ``lti-tool media-worker`` for a room once both people consented."""
+    worker_url: str = ""
+    """The URL the media worker uses to reach the web tier; the tool's base_url if empty."""
+    replay_minutes: int = 5
+    """How much a participant who dropped may replay of what they missed."""
+    worker_ice_addresses: list[str] = field(default_factory=list)
+    """Addresses the worker offers as ICE host candidates; empty means every interface but
+    loopback (aioice's own choice). ``["127.0.0.1"]`` keeps a single-box setup on loopback."""
+
+    def recordings_path(self, app: Flask) -> Path:
+        path = Path(self.recordings_dir).expanduser()
+        return path if path.is_absolute() else Path(app.instance_path) / path
+
+
+_NUMBERS = {"open_before_min", "close_after_min", "token_ttl_s", "turn_ttl_s", "replay_minutes"}
+_FLAGS = {"recording", "worker_autostart"}
+_LISTS = {"stun_urls", "turn_urls"}
+
+
+def _check(key: str, value: t.Any) -> t.Any:
+    where = f"plugins.video.{key}"
+    if key in _NUMBERS:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise SettingsError(f"{where}: expected a whole number of at least 0, got {value!r}")
+        return value
+    if key in _FLAGS:
+        if not isinstance(value, bool):
+            raise SettingsError(f"{where}: expected true or false, got {value!r}")
+        return value
+    if key == "worker_ice_addresses":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise SettingsError(f"{where}: expected a list of IP addresses, got {value!r}")
+        for address in value:
+            try:
+                ipaddress.ip_address(address)
+            except ValueError:
+                raise SettingsError(f"{where}: {address!r} is not an IP address") from None
+        return list(value)
+    if key in _LISTS:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise SettingsError(f"{where}: expected a list of URLs, got {value!r}")
+        for url in value:
+            if not url.startswith(("stun:", "turn:", "turns:")):
+                raise SettingsError(f"{where}: {url!r} is not a stun:, turn: or turns: URL")
+        return list(value)
+    if not isinstance(value, str):
+        raise SettingsError(f"{where}: expected text, got {value!r}")
+    return value
+
+
+def parse_settings(table: t.Any, environ: t.Mapping[str, str] | None = None) -> Settings:
+    """Check a ``[plugins.video]`` table.
+
+    :raises SettingsError: naming the first key that is unknown or has a wrong value.
+    """
+    environ = os.environ if environ is None else environ
+    table = table or {}
+    if not isinstance(table, dict):
+        raise SettingsError("plugins.video: expected a table of settings")
+    known = {item.name for item in fields(Settings)}
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise SettingsError(f"plugins.video.{unknown[0]}: not a setting of this plugin")
+    values = {key: _check(key, value) for key, value in table.items()}
+    if environ.get(ENV_TURN_SECRET):
+        values["turn_secret"] = environ[ENV_TURN_SECRET]
+    return Settings(**values)
+
+
+def read_settings(app: Flask) -> Settings:
+    """The checked settings of *app*, read once per application."""
+    cached = app.extensions.get(EXTENSION)
+    if isinstance(cached, Settings):
+        return cached
+    settings = parse_settings((app.config.get("PLUGINS") or {}).get("video"))
+    app.extensions[EXTENSION] = settings
+    return settings
