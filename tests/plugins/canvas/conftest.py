@@ -11,21 +11,18 @@ from __future__ import annotations
 
 import typing as t
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
-import requests
 from flask import Flask
 from lti_tool_canvas.claims import PLACEMENT
 
 from lti_tool.lti import claims as c
-from lti_tool.lti.claims import ClaimMapper
 from lti_tool.lti.launch import Launch
 from tests.lti import conftest as lti
 from tests.lti.conftest import Tool
-from tests.lti.platform import LmsPlatform
-from tests.lti.platform import register_with_tool
-from tests.lti.platform import serve
+from tests.plugins.lms_harness import launch  # noqa: F401 - the plugin tests import it from here
+from tests.plugins.lms_harness import lms_tool
+from tests.plugins.lms_harness import record_mapped_launches
 
 PRODUCTION = "https://canvas.instructure.com"
 BETA = "https://canvas.beta.instructure.com"
@@ -52,30 +49,6 @@ TEACHER_ROLES = [
 lti_server = lti.served
 #: Canvas adds these to claims it builds with its own serializer.
 _NO_ERRORS: dict[str, t.Any] = {"validation_context": None, "errors": {"errors": {}}}
-
-
-@contextmanager
-def lms_tool(
-    app: Flask,
-    lti_server: tuple[t.Any, str],
-    lms: str,
-    *,
-    issuer: str,
-    client_id: str,
-    deployment_id: str,
-) -> Iterator[Tool]:
-    """*app* served live, with an LMS-shaped platform registered as *lms*."""
-    dispatcher, url = lti_server
-    dispatcher.app = app
-    app.config["BASE_URL"] = url
-    platform = LmsPlatform(
-        issuer=issuer, client_id=client_id, deployment_id=deployment_id, tool_url=url
-    )
-    with serve(platform) as lms_platform:
-        with requests.Session() as browser:
-            register_with_tool(lms_platform, lms=lms)
-            yield Tool(app=app, url=url, platform=lms_platform, browser=browser)
-    dispatcher.app = None
 
 
 @pytest.fixture
@@ -107,16 +80,7 @@ def canvas(
 @pytest.fixture
 def mapped(monkeypatch: pytest.MonkeyPatch) -> list[Launch]:
     """Every launch the tool maps, with the product that mapped it (``product_family``)."""
-    seen: list[Launch] = []
-    original = ClaimMapper.launch
-
-    def recording(self: ClaimMapper, claims: t.Any, *, client_id: str) -> Launch:
-        launch = original(self, claims, client_id=client_id)
-        seen.append(launch)
-        return launch
-
-    monkeypatch.setattr(ClaimMapper, "launch", recording)
-    return seen
+    return record_mapped_launches(monkeypatch)
 
 
 def canvas_claims(
@@ -183,19 +147,3 @@ def deep_linking_claims(placement: str) -> dict[str, t.Any]:
             **_NO_ERRORS,
         },
     }
-
-
-def launch(
-    tool: Tool,
-    claims: dict[str, t.Any],
-    *,
-    login: dict[str, str] | None = None,
-    **message: t.Any,
-) -> requests.Response:
-    """Login initiation (with *login*'s extra parameters), then the signed launch."""
-    auth = tool.start(None, **(login or {}))
-    payload = tool.platform.message(auth, **message)
-    payload.update(claims)
-    if payload.get(c.MESSAGE_TYPE) == "LtiDeepLinkingRequest":
-        payload.pop(c.RESOURCE_LINK, None)
-    return tool.post(tool.platform.sign(payload), auth["state"])

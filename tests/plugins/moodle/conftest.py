@@ -11,20 +11,17 @@ from __future__ import annotations
 
 import typing as t
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
-import requests
 from flask import Flask
 
 from lti_tool.lti import claims as c
-from lti_tool.lti.claims import ClaimMapper
 from lti_tool.lti.launch import Launch
 from tests.lti import conftest as lti
 from tests.lti.conftest import Tool
-from tests.lti.platform import LmsPlatform
-from tests.lti.platform import register_with_tool
-from tests.lti.platform import serve
+from tests.plugins.lms_harness import launch  # noqa: F401 - the plugin tests import it from here
+from tests.plugins.lms_harness import lms_tool
+from tests.plugins.lms_harness import record_mapped_launches
 
 SITE = "https://moodle.school.edu"
 CLIENT_ID = "kA1bC2dE3fG4hI5"
@@ -39,30 +36,6 @@ ROLES = {
 
 #: The live server of the LTI tests (one per session), under a name of its own here.
 lti_server = lti.served
-
-
-@contextmanager
-def lms_tool(
-    app: Flask,
-    lti_server: tuple[t.Any, str],
-    lms: str,
-    *,
-    issuer: str,
-    client_id: str,
-    deployment_id: str,
-) -> Iterator[Tool]:
-    """*app* served live, with an LMS-shaped platform registered as *lms*."""
-    dispatcher, url = lti_server
-    dispatcher.app = app
-    app.config["BASE_URL"] = url
-    platform = LmsPlatform(
-        issuer=issuer, client_id=client_id, deployment_id=deployment_id, tool_url=url
-    )
-    with serve(platform) as lms_platform:
-        with requests.Session() as browser:
-            register_with_tool(lms_platform, lms=lms)
-            yield Tool(app=app, url=url, platform=lms_platform, browser=browser)
-    dispatcher.app = None
 
 
 @pytest.fixture
@@ -94,16 +67,7 @@ def moodle(
 @pytest.fixture
 def mapped(monkeypatch: pytest.MonkeyPatch) -> list[Launch]:
     """Every launch the tool maps, with the product that mapped it (``product_family``)."""
-    seen: list[Launch] = []
-    original = ClaimMapper.launch
-
-    def recording(self: ClaimMapper, claims: t.Any, *, client_id: str) -> Launch:
-        launch = original(self, claims, client_id=client_id)
-        seen.append(launch)
-        return launch
-
-    monkeypatch.setattr(ClaimMapper, "launch", recording)
-    return seen
+    return record_mapped_launches(monkeypatch)
 
 
 def moodle_claims(site: str = SITE, services: str | None = None) -> dict[str, t.Any]:
@@ -151,13 +115,3 @@ def moodle_claims(site: str = SITE, services: str | None = None) -> dict[str, t.
         },
         c.CUSTOM: {"subject": "algebra"},
     }
-
-
-def launch(
-    tool: Tool, claims: dict[str, t.Any], *, login: dict[str, str] | None = None, **message: t.Any
-) -> requests.Response:
-    """Login initiation (with *login*'s extra parameters), then the signed launch."""
-    auth = tool.start(None, **(login or {}))
-    payload = tool.platform.message(auth, **message)
-    payload.update(claims)
-    return tool.post(tool.platform.sign(payload), auth["state"])
