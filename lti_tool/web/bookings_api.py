@@ -230,6 +230,26 @@ def reschedule_booking(booking_id: int) -> Response:
     return jsonify(booking_json(booking, _me()))
 
 
+@bp.post("/bookings/<int:booking_id>/attendance")
+@require_user
+def record_attendance(booking_id: int) -> Response:
+    """``{attended: true|false}``: the tutor records, once the session has started, whether it
+    took place; the LMS gradebook hears of it through ``booking_event``."""
+    attended = _body().get("attended")
+    if not isinstance(attended, bool):
+        raise ApiError(400, "bad_attended", "attended must be true or false")
+    booking = _visible_booking(booking_id)
+    me = _me()
+    if me.id != booking.tutor.user_id and not me.has_role(RoleName.ADMIN):
+        raise ApiError(403, "not_the_tutor", "Only the tutor of the session records attendance.")
+    service = booking_service()
+    if attended:
+        service.complete(booking, by=me)
+    else:
+        service.mark_no_show(booking, by=me)
+    return jsonify(booking_json(booking, me))
+
+
 @bp.get("/me/bookings")
 @require_user
 def my_bookings() -> Response:

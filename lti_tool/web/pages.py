@@ -27,6 +27,7 @@ from lti_tool.auth import current_user
 from lti_tool.auth import require_user
 from lti_tool.auth import sign_in
 from lti_tool.auth import sign_out
+from lti_tool.booking import current_time
 from lti_tool.models import Booking
 from lti_tool.models import BookingState
 from lti_tool.models import RoleName
@@ -103,7 +104,7 @@ def subject_page(slug: str) -> str:
 def booking_page(booking_id: int) -> str:
     """A booking's confirmation, with the invite and what can still be changed."""
     booking = _participant_or_404(booking_id)
-    return render_template("booking.html", booking=booking, states=BookingState)
+    return render_template("booking.html", booking=booking, states=BookingState, now=current_time())
 
 
 @bp.get("/sessions")
