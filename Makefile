@@ -23,7 +23,8 @@ run: install
 	$(BIN)/lti-tool demo
 	$(BIN)/lti-tool recommend train --if-due
 	@echo ""
-	@echo "Open http://127.0.0.1:5000/ (demo tutors, slots in your timezone); Ctrl-C stops the server."
+	@echo "Open http://127.0.0.1:5000/ for the site, /dev/sign-in to act as any demo person,"
+	@echo "and /dev/lms to launch the tool from a mock LMS course. Ctrl-C stops the server."
 	$(BIN)/lti-tool serve --host 127.0.0.1 --port 5000
 
 test: install
