@@ -101,9 +101,8 @@ def _wait_healthy(stack: Stack) -> None:
     raise AssertionError(f"server did not start\n{stack.log()}")
 
 
-@contextlib.contextmanager
-def serving(tmp_path: Path, video: dict[str, Any], host: str = "127.0.0.1") -> Iterator[Stack]:
-    """Seed a SQLite database and serve it with ``lti-tool serve`` (eventlet)."""
+def seed(tmp_path: Path) -> tuple[str, World]:
+    """A SQLite database with a booking's tutor, learner and others; its URL and the world."""
     database_url = f"sqlite:///{tmp_path / 'room.sqlite'}"
     app = make_app(database_url)
     with app.app_context():
@@ -111,7 +110,23 @@ def serving(tmp_path: Path, video: dict[str, Any], host: str = "127.0.0.1") -> I
         world = build()
         db.session.remove()
         db.engine.dispose()
-    config = tmp_path / "tool.toml"
+    return database_url, world
+
+
+@contextlib.contextmanager
+def serving(
+    tmp_path: Path,
+    video: dict[str, Any],
+    host: str = "127.0.0.1",
+    *,
+    seeded: tuple[str, World] | None = None,
+    env: dict[str, str] | None = None,
+    name: str = "server",
+) -> Iterator[Stack]:
+    """Serve a seeded SQLite database (a fresh one unless *seeded*) with ``lti-tool serve``
+    (eventlet); *env* adds settings such as a shared Redis."""
+    database_url, world = seeded or seed(tmp_path)
+    config = tmp_path / f"{name}.toml"
     config.write_text(
         "[plugins.video]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in video.items())
     )
@@ -121,8 +136,9 @@ def serving(tmp_path: Path, video: dict[str, Any], host: str = "127.0.0.1") -> I
         "LTI_TOOL_DATABASE_URL": database_url,
         "LTI_TOOL_CONFIG": str(config),
         "LTI_TOOL_BASE_URL": f"http://127.0.0.1:{port}",
+        **(env or {}),
     }
-    log_path = tmp_path / "server.log"
+    log_path = tmp_path / f"{name}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [str(LTI_TOOL), "serve", "--host", host, "--port", str(port)],
