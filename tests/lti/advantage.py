@@ -23,7 +23,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field
 from http.server import BaseHTTPRequestHandler
-from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qsl
 from urllib.parse import urlsplit
 
@@ -37,6 +36,7 @@ from lti1p3platform.nrps import LtiNrps
 from lti_tool.lti import tokens
 from lti_tool.models import Subject
 from lti_tool.models import db
+from tests.live_server import handler_server
 from tests.lti.conftest import Tool
 from tests.lti.platform import LmsPlatform
 from tests.lti.platform import register_with_tool
@@ -233,19 +233,11 @@ def serve_advantage(
 ) -> Iterator[AdvantagePlatform]:
     """Serve *platform*; with *issuer_is_origin* its issuer becomes its own address, as Dynamic
     Registration requires of a platform's configuration."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(platform))
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    platform.base_url = f"http://127.0.0.1:{server.server_port}"
-    if issuer_is_origin:
-        platform.issuer = platform.base_url
-    try:
+    with handler_server(_handler(platform)) as url:
+        platform.base_url = url
+        if issuer_is_origin:
+            platform.issuer = platform.base_url
         yield platform
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
 
 
 def wait_for(condition: t.Callable[[], bool], seconds: float = 5.0) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import json
-import threading
 import time
 import typing as t
 from collections.abc import Iterator
@@ -17,7 +16,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field
 from http.server import BaseHTTPRequestHandler
-from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 import jwt
@@ -30,6 +28,7 @@ from lti1p3platform.request import Request
 from lti1p3platform.request import TRequest
 
 from lti_tool.lti.keys import new_key_pair
+from tests.live_server import handler_server
 
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
@@ -259,17 +258,9 @@ def _handler(platform: LmsPlatform) -> type[BaseHTTPRequestHandler]:
 
 @contextmanager
 def serve(platform: LmsPlatform) -> Iterator[LmsPlatform]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(platform))
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    platform.base_url = f"http://127.0.0.1:{server.server_port}"
-    try:
+    with handler_server(_handler(platform)) as url:
+        platform.base_url = url
         yield platform
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
 
 
 def register_with_tool(platform: LmsPlatform, lms: str = "generic") -> None:

@@ -10,16 +10,16 @@ Moodle's dynamic registration does, bare-string ``messages_supported`` included.
 from __future__ import annotations
 
 import json
-import threading
 import typing as t
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field
 from http.server import BaseHTTPRequestHandler
-from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qs
 from urllib.parse import urlsplit
+
+from tests.live_server import handler_server
 
 TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
 REGISTRATION_TOKEN = "moodle-registration-token"
@@ -146,14 +146,6 @@ def _handler(site: MoodleSite) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def serve_site(tokens: list[str]) -> Iterator[MoodleSite]:
     site = MoodleSite(tokens=tokens)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(site))
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    site.url = f"http://127.0.0.1:{server.server_port}"
-    try:
+    with handler_server(_handler(site)) as url:
+        site.url = url
         yield site
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()

@@ -27,9 +27,10 @@ from typing import Any
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map
 from werkzeug.routing import Rule
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response
+
+from tests.live_server import live_server
 
 from . import stripe_objects as objects
 from .stripe_objects import Json
@@ -88,18 +89,9 @@ class FakeStripe:
 
     @contextmanager
     def serve(self) -> Iterator[FakeStripe]:
-        server = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
-        thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        thread.start()
-        self.url = f"http://127.0.0.1:{server.server_port}"
-        try:
+        with live_server(self._wsgi) as url:
+            self.url = url
             yield self
-        finally:
-            server.shutdown()
-            thread.join(timeout=10)
-            server.server_close()
 
     # -- what tests look at and do -----------------------------------------------------------
 
