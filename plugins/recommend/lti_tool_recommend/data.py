@@ -16,6 +16,7 @@ from dataclasses import field
 import numpy as np
 import scipy.sparse as sp
 import sqlalchemy as sa
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.orm import Session
 
 from lti_tool.models import Booking
@@ -59,34 +60,42 @@ class TrainingSet:
     summary: dict[str, int] = field(default_factory=dict)
 
 
+def _subjects_by(
+    session: Session,
+    owner: InstrumentedAttribute[int],
+    subject: InstrumentedAttribute[int],
+    level: InstrumentedAttribute[str],
+    ids: list[int] | None,
+) -> dict[int, list[tuple[str, str]]]:
+    query = sa.select(owner, Subject.slug, level).join(Subject, Subject.id == subject)
+    if ids is not None:
+        query = query.where(owner.in_(ids))
+    found: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for owner_id, slug, its_level in session.execute(query.order_by(Subject.slug)):
+        found[owner_id].append((slug, its_level))
+    return found
+
+
 def tutor_subjects(
     session: Session, tutor_ids: list[int] | None = None
 ) -> dict[int, list[tuple[str, str]]]:
     """[(subject slug, level)] by tutor id."""
-    query = sa.select(TutorSubject.tutor_id, Subject.slug, TutorSubject.level).join(
-        Subject, Subject.id == TutorSubject.subject_id
+    return _subjects_by(
+        session, TutorSubject.tutor_id, TutorSubject.subject_id, TutorSubject.level, tutor_ids
     )
-    if tutor_ids is not None:
-        query = query.where(TutorSubject.tutor_id.in_(tutor_ids))
-    found: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    for tutor_id, slug, level in session.execute(query.order_by(Subject.slug)):
-        found[tutor_id].append((slug, level))
-    return found
 
 
 def learner_interests(
     session: Session, user_ids: list[int] | None = None
 ) -> dict[int, list[tuple[str, str]]]:
     """[(subject slug, level)] by user id."""
-    query = sa.select(LearnerInterest.user_id, Subject.slug, LearnerInterest.level).join(
-        Subject, Subject.id == LearnerInterest.subject_id
+    return _subjects_by(
+        session,
+        LearnerInterest.user_id,
+        LearnerInterest.subject_id,
+        LearnerInterest.level,
+        user_ids,
     )
-    if user_ids is not None:
-        query = query.where(LearnerInterest.user_id.in_(user_ids))
-    found: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    for user_id, slug, level in session.execute(query.order_by(Subject.slug)):
-        found[user_id].append((slug, level))
-    return found
 
 
 def _signals(session: Session) -> dict[tuple[int, int], float]:
