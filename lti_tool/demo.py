@@ -204,14 +204,15 @@ def seed(reset: bool = False, now: dt.datetime | None = None) -> str:
             start_at = local.in_timezone("UTC")
             end_at = start_at.add(minutes=60)
             learner = rng.choice(learners)
+            block_start, block_end = tutor.booked_span(start_at, end_at)
             booking = Booking(
                 tutor=tutor,
                 learner=learner,
                 subject=tutor.subjects[0].subject,
                 start_at=start_at,
                 end_at=end_at,
-                block_start=start_at,
-                block_end=end_at.add(minutes=tutor.buffer_after_min),
+                block_start=block_start,
+                block_end=block_end,
                 state=BookingState.COMPLETED,
                 price_cents=tutor.price_cents,
             )

@@ -116,6 +116,7 @@ class BookingService:
             news = writes.expire_holds(self.session, now, Booking.tutor_id == tutor.id)
             rules.check_slot(self.session, tutor, start, duration_min, now)
             end = start + dt.timedelta(minutes=duration_min)
+            block_start, block_end = tutor.booked_span(start, end)
             booking = Booking(
                 tutor=tutor,
                 learner=learner,
@@ -123,8 +124,8 @@ class BookingService:
                 course=course,
                 start_at=start,
                 end_at=end,
-                block_start=start - dt.timedelta(minutes=tutor.buffer_before_min),
-                block_end=end + dt.timedelta(minutes=tutor.buffer_after_min),
+                block_start=block_start,
+                block_end=block_end,
                 price_cents=tutor.price_for(duration_min),
                 currency=self.currency,
             )
@@ -243,8 +244,7 @@ class BookingService:
             }
             end = new_start + dt.timedelta(minutes=duration)
             booking.start_at, booking.end_at = new_start, end
-            booking.block_start = new_start - dt.timedelta(minutes=tutor.buffer_before_min)
-            booking.block_end = end + dt.timedelta(minutes=tutor.buffer_after_min)
+            booking.block_start, booking.block_end = tutor.booked_span(new_start, end)
             booking.sequence += 1
             writes.flush(self.session)
             state = booking.state.value

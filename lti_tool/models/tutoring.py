@@ -80,6 +80,13 @@ class TutorProfile(TimestampMixin, Base):
         back_populates="tutor", cascade="all, delete-orphan"
     )
 
+    def booked_span(self, start: dt.datetime, end: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+        """A session widened by this tutor's buffers: what a booking keeps from others."""
+        return (
+            start - dt.timedelta(minutes=self.buffer_before_min),
+            end + dt.timedelta(minutes=self.buffer_after_min),
+        )
+
     def price_for(self, duration_min: int) -> int:
         return round(self.price_cents * duration_min / 60)
 
