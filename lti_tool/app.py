@@ -60,9 +60,11 @@ def create_app(config: Mapping[str, t.Any] | None = None) -> Flask:
 
     from lti_tool.web import csrf
     from lti_tool.web import errors
+    from lti_tool.web import money_filters
 
     errors.init_app(app)
     csrf.init_app(app)
+    money_filters.init_app(app)
     blueprints: list[Blueprint] = [
         importlib.import_module(name).bp for name in CORE_BLUEPRINT_MODULES
     ]

@@ -8,6 +8,7 @@ import typing as t
 
 import click
 from flask import Flask
+from flask import current_app
 from flask.cli import FlaskGroup
 from flask.cli import with_appcontext
 
@@ -104,15 +105,18 @@ def import_tutors_command(csv_file: str, as_json: bool) -> None:
 
     from lti_tool import imports
 
+    currency = str(current_app.config["CURRENCY"])
     with open(csv_file, newline="", encoding="utf-8-sig") as stream:
         try:
             total = sum(1 for _ in imports.read_rows(stream)) - 1
             stream.seek(0)
             if sys.stdout.isatty() and total > 0:
                 with click.progressbar(length=total, label="Importing tutors") as bar:
-                    ids, updated = imports.import_tutors(stream, progress=bar.update)
+                    ids, updated = imports.import_tutors(
+                        stream, currency=currency, progress=bar.update
+                    )
             else:
-                ids, updated = imports.import_tutors(stream)
+                ids, updated = imports.import_tutors(stream, currency=currency)
         except imports.ImportRejected as exc:
             click.echo(exc.report(), err=True)
             sys.exit(1)

@@ -7,7 +7,9 @@ import random
 
 import pendulum
 import sqlalchemy as sa
+from flask import current_app
 
+from lti_tool import money
 from lti_tool.models import AuditEntry
 from lti_tool.models import AvailabilityRule
 from lti_tool.models import Booking
@@ -21,6 +23,8 @@ from lti_tool.models import User
 from lti_tool.models import db
 
 DEMO_DOMAIN = "demo.example.org"
+#: Tutors' prices per hour, in units of the site's currency.
+HOURLY_PRICES = (25, 30, 35, 40, 50, 60)
 
 SUBJECTS = (
     ("algebra", "Algebra"),
@@ -123,8 +127,10 @@ def _clear() -> None:
     db.session.flush()
 
 
-def seed(reset: bool = False, now: dt.datetime | None = None) -> str:
-    """Create the demo data unless it exists; return a one-line summary."""
+def seed(reset: bool = False, now: dt.datetime | None = None, currency: str | None = None) -> str:
+    """Create the demo data unless it exists; return a one-line summary. Prices are in
+    *currency*, the site's by default."""
+    currency = currency or str(current_app.config["CURRENCY"])
     existing = db.session.scalar(
         sa.select(sa.func.count()).select_from(User).where(User.email.like(f"%@{DEMO_DOMAIN}"))
     )
@@ -155,7 +161,7 @@ def seed(reset: bool = False, now: dt.datetime | None = None) -> str:
             bio=f"{name.split()[0]} has tutored for {rng.randint(2, 15)} years.",
             timezone=zone,
             languages=languages,
-            price_cents=rng.choice([2500, 3000, 3500, 4000, 5000, 6000]),
+            price_cents=money.to_minor(rng.choice(HOURLY_PRICES), currency),
             session_lengths=[30, 45, 60],
             interval_min=30,
             min_notice_min=4 * 60,
@@ -214,7 +220,8 @@ def seed(reset: bool = False, now: dt.datetime | None = None) -> str:
                 block_start=block_start,
                 block_end=block_end,
                 state=BookingState.COMPLETED,
-                price_cents=tutor.price_cents,
+                price_cents=tutor.price_for(60, currency),
+                currency=currency.lower(),
             )
             db.session.add(booking)
             db.session.flush()

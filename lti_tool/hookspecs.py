@@ -196,8 +196,9 @@ def booking_event(event: str, booking: Booking, detail: dict[str, t.Any]) -> Non
     :param event: the name of the transition.
     :param booking: the booking after the change.
     :param detail: what else a plugin needs to act: for ``cancelled`` the ``refund``
-        decision (``"full"`` or ``"none"``) and who cancelled; for ``rescheduled`` the old
-        start and end. The same detail is kept in the booking's audit row.
+        decision (``"full"`` for every cancellation the core allows) and who cancelled; for
+        ``rescheduled`` the old start and length, and ``from_price_cents``/``price_cents``
+        when the price changed. The same detail is kept in the booking's audit row.
 
     .. versionadded:: 0.1
     """

@@ -21,6 +21,7 @@ from decimal import InvalidOperation
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
+from lti_tool import money
 from lti_tool.database import write_transaction
 from lti_tool.import_writer import ProfileIndex
 from lti_tool.import_writer import UserIndex
@@ -115,8 +116,9 @@ def _notice_minutes(cell: str) -> int:
     return int(hours * 60)
 
 
-def check_row(line: int, cells: list[str]) -> TutorRow:
-    """The row as settings, or :class:`TutorSettingsError` naming the first bad column."""
+def check_row(line: int, cells: list[str], *, currency: str) -> TutorRow:
+    """The row as settings, or :class:`TutorSettingsError` naming the first bad column. The
+    price is in units of *currency*, the site's."""
     if len(cells) != len(COLUMNS):
         raise TutorSettingsError("row", f"expected {len(COLUMNS)} cells, got {len(cells)}")
     row = dict(zip(COLUMNS, (cell.strip() for cell in cells), strict=True))
@@ -141,7 +143,7 @@ def check_row(line: int, cells: list[str]) -> TutorRow:
     if row["durations"]:
         raw["session_lengths"] = [_whole(part, "durations") for part in _split(row["durations"])]
     try:
-        settings = validate_settings(raw)
+        settings = validate_settings(raw, currency=currency)
         subjects = parse_subjects(_split(row["subjects"]))
     except TutorSettingsError as exc:
         column = exc.field.split("[")[0].split(".")[0]
@@ -152,7 +154,7 @@ def check_row(line: int, cells: list[str]) -> TutorRow:
     return TutorRow(line, row["external_id"], row["name"], email, settings, subjects)
 
 
-def check_file(stream: t.TextIO) -> tuple[list[TutorRow], list[tuple[int, str]]]:
+def check_file(stream: t.TextIO, *, currency: str) -> tuple[list[TutorRow], list[tuple[int, str]]]:
     """Every row checked on its own and against the others: the good rows, and (line, reason)
     for the bad ones. A wrong header refuses the file at once."""
     records = iter(read_rows(stream))
@@ -167,7 +169,7 @@ def check_file(stream: t.TextIO) -> tuple[list[TutorRow], list[tuple[int, str]]]
         if len(cells) == len(COLUMNS):
             cells = [cells[order.index(column)] for column in COLUMNS]
         try:
-            row = check_row(line, cells)
+            row = check_row(line, cells, currency=currency)
         except TutorSettingsError as exc:
             problems.append((line, str(exc)))
             continue
@@ -230,14 +232,15 @@ def _resolve_subjects(rows: list[TutorRow]) -> list[Subject]:
 
 
 def import_tutors(
-    stream: t.TextIO, *, progress: Callable[[int], None] | None = None
+    stream: t.TextIO, *, currency: str, progress: Callable[[int], None] | None = None
 ) -> tuple[dict[str, int], int]:
-    """Create or update (by ``external_id``) a tutor per row of a CSV file.
+    """Create or update (by ``external_id``) a tutor per row of a CSV file, whose prices are
+    in units of *currency* (the site's).
 
     :returns: ``{external_id: tutor profile id}`` and how many profiles already existed.
     :raises ImportRejected: listing every bad line; nothing is written then.
     """
-    rows, problems = check_file(stream)
+    rows, problems = check_file(stream, currency=currency)
     # Reading what exists inside the write transaction means no other writer can change it
     # between the comparison and the writes (SQLite holds its write lock from the start).
     with write_transaction(db.session()):
@@ -288,7 +291,7 @@ def _booking_rows() -> Iterator[dict[str, t.Any]]:
         for index in (6, 7):
             values[index] = values[index].isoformat().replace("+00:00", "Z")
         values[8] = values[8].value
-        values[9] = f"{Decimal(values[9]) / 100:.2f}"
+        values[9] = money.format_amount(values[9], values[10])
         yield dict(zip(EXPORT_COLUMNS, values, strict=True))
 
 

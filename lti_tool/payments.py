@@ -26,8 +26,16 @@ class PaymentProvider(t.Protocol):
     def requires_payment(self, booking: Booking) -> bool:
         """Whether *booking* must be paid before it is confirmed."""
 
+    def refusal(self, booking: Booking) -> str | None:
+        """Why the money for *booking* (not yet saved) cannot be taken now, said to the learner;
+        ``None`` when it can. Asked only when :meth:`requires_payment` is true, inside the
+        booking's transaction, so a refusal holds nothing."""
+
     def start_checkout(self, booking: Booking, return_url: str) -> CheckoutStart:
-        """Begin collecting payment for a held booking."""
+        """Begin collecting payment for a held booking, or give the learner the checkout
+        already open for it at its current price. Called again for a hold whose checkout was
+        never created (the process stopped in between), so it must be safe to repeat."""
 
     def refund(self, booking: Booking, amount_cents: int, reason: str) -> None:
-        """Return *amount_cents* of what was paid for *booking*."""
+        """Return *amount_cents* (minor units of the booking's currency) of what was paid for
+        *booking*."""

@@ -19,6 +19,7 @@ from decimal import InvalidOperation
 
 import pendulum
 
+from lti_tool import money
 from lti_tool.models import TutorProfile
 from lti_tool.scheduling import DateOverride
 
@@ -33,6 +34,8 @@ BOUNDS: dict[str, tuple[int, int]] = {
     "max_per_day": (1, 96),
 }
 SESSION_LENGTH_BOUNDS = (5, 480)
+#: Highest price per hour, in currency units (not minor units) of the site's currency.
+MAX_PRICE = 100_000
 MAX_OVERRIDES = 500
 MAX_OVERRIDE_DAYS = 366
 _CLOCK = re.compile(r"(\d{2}):(\d{2})")
@@ -123,8 +126,10 @@ def parse_session_lengths(value: t.Any, field: str = "session_lengths") -> list[
     return sorted({length for length in lengths if length is not None})
 
 
-def parse_price(value: t.Any, field: str = "price") -> int:
-    """A price per hour in currency units (``"35.00"``), returned in cents."""
+def parse_price(value: t.Any, field: str = "price", *, currency: str) -> int:
+    """A price per hour in units of *currency* (``"35.00"`` dollars, ``"3500"`` yen), returned
+    in its minor unit (:mod:`lti_tool.money`)."""
+    code = money.normalise(currency)
     try:
         amount = (
             Decimal(str(value).strip()) if isinstance(value, str | int | float | Decimal) else None
@@ -132,10 +137,27 @@ def parse_price(value: t.Any, field: str = "price") -> int:
     except InvalidOperation:
         amount = None
     if isinstance(value, bool) or amount is None or not amount.is_finite():
-        raise TutorSettingsError(field, f"expected a price such as 35.00, got {value!r}")
-    if amount < 0 or amount > 100_000 or amount != amount.quantize(Decimal("0.01")):
-        raise TutorSettingsError(field, "must be 0 to 100000 with at most two decimals")
-    return int(amount * 100)
+        example = money.format_amount(money.to_minor(35, code), code)
+        raise TutorSettingsError(field, f"expected a price such as {example}, got {value!r}")
+    if not 0 <= amount <= MAX_PRICE:
+        raise TutorSettingsError(field, f"must be 0 to {MAX_PRICE} {code}, got {value!r}")
+    try:
+        minor = money.to_minor(amount, code)
+    except money.AmountError:
+        raise TutorSettingsError(field, f"{_decimals_rule(code)}, got {value!r}") from None
+    step = money.charge_step(code)
+    if minor % step:
+        raise TutorSettingsError(
+            field, f"prices in {code} go in steps of {money.format_amount(step, code)}"
+        )
+    return minor
+
+
+def _decimals_rule(code: str) -> str:
+    places = money.exponent(code)
+    if places == 0:
+        return f"{code} prices have no decimals"
+    return f"{code} prices have at most {places} decimal{'s' if places != 1 else ''}"
 
 
 def parse_languages(value: t.Any, field: str = "languages") -> list[str]:

@@ -146,7 +146,6 @@ _PARSERS: dict[str, t.Callable[[t.Any], t.Any]] = {
     "session_lengths": parse_session_lengths,
     "subjects": parse_subjects,
     "languages": parse_languages,
-    "price": parse_price,
     **{
         key: functools.partial(parse_int, field=key, optional=key == "max_per_day")
         for key in BOUNDS
@@ -154,13 +153,15 @@ _PARSERS: dict[str, t.Callable[[t.Any], t.Any]] = {
 }
 
 
-def validate_settings(data: Mapping[str, t.Any]) -> dict[str, t.Any]:
-    """Checked values for the keys present in *data*; ``price`` becomes ``price_cents`` and the
-    ``availability`` text becomes ``rules``. Writes nothing."""
+def validate_settings(data: Mapping[str, t.Any], *, currency: str) -> dict[str, t.Any]:
+    """Checked values for the keys present in *data*; ``price`` (in units of the site's
+    *currency*) becomes ``price_cents`` (its minor unit) and the ``availability`` text becomes
+    ``rules``. Writes nothing."""
     unknown = sorted(set(data) - SETTING_KEYS)
     if unknown:
         raise TutorSettingsError(unknown[0], "is not a tutor setting")
-    cleaned = {key: _PARSERS[key](value) for key, value in data.items()}
+    parsers = {**_PARSERS, "price": functools.partial(parse_price, currency=currency)}
+    cleaned = {key: parsers[key](value) for key, value in data.items()}
     if "availability" in cleaned:
         text_rules = cleaned.pop("availability")
         # A body read from GET carries both forms; they only conflict if they differ.
@@ -218,9 +219,12 @@ def apply_settings(
         profile.subjects = [TutorSubject(subject=s, level=level) for s, level in subjects]
 
 
-def save_settings(profile: TutorProfile, data: Mapping[str, t.Any]) -> TutorProfile:
-    """Check *data* and, only when all of it is valid, save it in one transaction."""
-    cleaned = validate_settings(data)
+def save_settings(
+    profile: TutorProfile, data: Mapping[str, t.Any], *, currency: str
+) -> TutorProfile:
+    """Check *data* (a price in units of *currency*, the site's) and, only when all of it is
+    valid, save it in one transaction."""
+    cleaned = validate_settings(data, currency=currency)
     subjects = resolve_subjects(cleaned["subjects"]) if "subjects" in cleaned else None
     with write_transaction(db.session()):
         apply_settings(profile, cleaned, subjects)

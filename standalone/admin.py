@@ -19,6 +19,7 @@ from lti_tool.auth import require_role
 from lti_tool.booking import current_time
 from lti_tool.models import Booking
 from lti_tool.models import Payment
+from lti_tool.models import PaymentRefund
 from lti_tool.models import Registration
 from lti_tool.models import RoleName
 from lti_tool.models import Subject
@@ -113,12 +114,13 @@ def bookings() -> str:
 
 @bp.get("/refunds")
 def refunds() -> str:
-    """Payments with money returned, newest first."""
+    """Every refund attempt, newest first: those that failed for good need a person."""
     rows = db.session.execute(
-        sa.select(Payment, Booking)
+        sa.select(PaymentRefund, Payment, Booking)
+        .join(Payment, Payment.id == PaymentRefund.payment_id)
         .join(Booking, Booking.id == Payment.booking_id)
-        .where(Payment.refunded_cents > 0)
-        .order_by(Payment.updated_at.desc())
+        .order_by(PaymentRefund.id.desc())
         .limit(LISTED)
     ).all()
-    return render_template("standalone/admin/refunds.html", rows=rows)
+    retried = {refund.retry_of_id for refund, _, _ in rows if refund.retry_of_id}
+    return render_template("standalone/admin/refunds.html", rows=rows, retried=retried)

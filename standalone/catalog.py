@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import Blueprint
+from flask import current_app
 from flask import render_template
 from flask import request
 from werkzeug.datastructures import MultiDict
@@ -77,10 +78,14 @@ def parse_filters(args: MultiDict[str, str]) -> tuple[Filters, dict[str, str]]:
     )
     if filters.max_price:
         try:
-            parse_price(filters.max_price)
-        except TutorSettingsError:
-            errors["max_price"] = "Enter a price such as 40 or 35.50."
+            parse_price(filters.max_price, currency=site_currency())
+        except TutorSettingsError as exc:
+            errors["max_price"] = f"Enter a price in {site_currency().upper()}: {exc.message}."
     return filters, errors
+
+
+def site_currency() -> str:
+    return str(current_app.config["CURRENCY"])
 
 
 def _matches(filters: Filters, max_price_cents: int | None) -> list[Match]:
@@ -124,7 +129,11 @@ def _zone() -> str:
 def catalog() -> tuple[str, int]:
     """Tutor cards with their next free time in the viewer's zone."""
     filters, errors = parse_filters(request.args)
-    price_cents = None if errors or not filters.max_price else parse_price(filters.max_price)
+    price_cents = (
+        None
+        if errors or not filters.max_price
+        else parse_price(filters.max_price, currency=site_currency())
+    )
     matches = _matches(filters, price_cents)
     languages = sorted({code for match in matches for code in match.languages})
     if filters.language:

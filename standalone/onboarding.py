@@ -11,6 +11,7 @@ import typing as t
 import sqlalchemy as sa
 from flask import Blueprint
 from flask import abort
+from flask import current_app
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -85,7 +86,7 @@ def become_tutor() -> Response | str | tuple[str, int]:
         db.session.add(profile)
         try:
             # The core's validator decides; nothing is written unless every value passes.
-            save_settings(profile, data)
+            save_settings(profile, data, currency=current_app.config["CURRENCY"])
         except TutorSettingsError as exc:
             db.session.rollback()
             field = exc.field.split("[")[0]

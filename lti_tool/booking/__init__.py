@@ -10,6 +10,7 @@ from lti_tool.booking.errors import InvalidBooking
 from lti_tool.booking.errors import InvalidTransition
 from lti_tool.booking.errors import NotAllowed
 from lti_tool.booking.errors import PastCutoff
+from lti_tool.booking.errors import PaymentNotPossible
 from lti_tool.booking.errors import SlotNotOffered
 from lti_tool.booking.errors import SlotTaken
 from lti_tool.booking.service import BookingService
@@ -22,6 +23,7 @@ __all__ = [
     "InvalidTransition",
     "NotAllowed",
     "PastCutoff",
+    "PaymentNotPossible",
     "SlotNotOffered",
     "SlotTaken",
     "app_clock",

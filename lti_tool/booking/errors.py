@@ -58,3 +58,11 @@ class NotAllowed(BookingError):
 
     status = 403
     code = "forbidden"
+
+
+class PaymentNotPossible(BookingError):
+    """The booking would need paying, and the payment provider cannot take the money now (the
+    tutor's payout account is not ready, say). Nothing is held."""
+
+    status = 409
+    code = "payment_not_possible"

@@ -33,6 +33,7 @@ from lti_tool.booking.clock import iso
 from lti_tool.booking.errors import InvalidBooking
 from lti_tool.booking.errors import InvalidTransition
 from lti_tool.booking.errors import PastCutoff
+from lti_tool.booking.errors import PaymentNotPossible
 from lti_tool.database import write_transaction
 from lti_tool.models import Booking
 from lti_tool.models import BookingState
@@ -106,6 +107,7 @@ class BookingService:
             *duration_min*, is inactive, or is *learner*; or *start* is naive.
         :raises SlotNotOffered: the tutor does not offer *start* at all right now.
         :raises SlotTaken: another booking occupies the time.
+        :raises PaymentNotPossible: payment is needed and the provider cannot take it now.
         """
         start = as_utc(start, "start")
         rules.check_offer(learner, tutor, subject, duration_min)
@@ -126,10 +128,16 @@ class BookingService:
                 end_at=end,
                 block_start=block_start,
                 block_end=block_end,
-                price_cents=tutor.price_for(duration_min),
+                price_cents=tutor.price_for(duration_min, self.currency),
                 currency=self.currency,
             )
-            if self._provider().requires_payment(booking):
+            provider = self._provider()
+            if provider.requires_payment(booking):
+                if (refusal := provider.refusal(booking)) is not None:
+                    # Relationships may have cascaded it into the session: never save it.
+                    if booking in self.session:
+                        self.session.expunge(booking)
+                    raise PaymentNotPossible(refusal)
                 booking.state, booking.hold_expires_at = HELD, now + self.hold
             else:
                 booking.state = CONFIRMED
@@ -167,8 +175,10 @@ class BookingService:
 
         The learner may cancel a confirmed booking until ``cancel_cutoff_hours`` before the
         start and an unpaid hold until the start; the tutor, an admin or the system (*by*
-        None) any time before the start. The event detail carries ``refund``: ``full``
-        before the cut-off, when the tutor cancels or for a hold, ``none`` otherwise.
+        None) any time before the start. The event detail carries ``refund``: always
+        ``full``, because the only late cancellation that could keep the learner's money is
+        the learner's own, and that one is refused; a session called off by the tutor, an
+        admin or the system never costs the learner.
 
         :raises NotAllowed: *by* takes no part in the booking.
         :raises PastCutoff: a learner after the cut-off.
@@ -184,7 +194,7 @@ class BookingService:
             in_time = rules.before_cutoff(booking, now, self.cutoff)
             if role == "learner" and not in_time:
                 raise PastCutoff(self._cutoff_message("cancelled"))
-            refund = "full" if in_time or role == "tutor" else "none"
+            refund = "full"
             detail: Detail = {"reason": reason, "refund": refund, "cancelled_by": role}
             booking.cancel_reason = reason
             booking.cancelled_by_id = by.id if by is not None else None
@@ -207,7 +217,10 @@ class BookingService:
 
         Same cut-off rule as :meth:`cancel`. The booking keeps its id and state; ``sequence``
         goes up so calendar invites update. A length that changes the price is refused for a
-        booking the payment provider says must be paid, because that money is settled.
+        confirmed booking the payment provider says must be paid, because that money is
+        settled. A hold whose price changes gets a fresh hold from now, since its payment
+        starts again at the new price. The event detail carries ``from_price_cents`` and
+        ``price_cents`` whenever the price changed.
         """
         new_start = as_utc(new_start, "start")
         now = self.now()
@@ -228,20 +241,25 @@ class BookingService:
             if new_start == booking.start_at and duration == booking.duration_min:
                 raise InvalidBooking("The booking is already at that time.")
             rules.check_slot(self.session, tutor, new_start, duration, now, booking.id)
-            price = tutor.price_for(duration)
-            if price != booking.price_cents:
-                if booking.state == CONFIRMED and self._provider().requires_payment(booking):
-                    raise InvalidBooking(
-                        "A different length changes the price of a paid booking; "
-                        "cancel it and book again."
-                    )
-                booking.price_cents = price
+            price = tutor.price_for(duration, self.currency)
             detail: Detail = {
                 "from_start": iso(booking.start_at),
                 "from_duration_min": booking.duration_min,
                 "start": iso(new_start),
                 "duration_min": duration,
             }
+            if price != booking.price_cents:
+                if booking.state == CONFIRMED and self._provider().requires_payment(booking):
+                    raise InvalidBooking(
+                        "A different length changes the price of a paid booking; "
+                        "cancel it and book again."
+                    )
+                if booking.state == HELD:
+                    booking.hold_expires_at = now + self.hold
+                    detail["hold_expires_at"] = iso(booking.hold_expires_at)
+                detail["from_price_cents"] = booking.price_cents
+                detail["price_cents"] = price
+                booking.price_cents = price
             end = new_start + dt.timedelta(minutes=duration)
             booking.start_at, booking.end_at = new_start, end
             booking.block_start, booking.block_end = tutor.booked_span(new_start, end)

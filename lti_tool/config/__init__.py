@@ -19,6 +19,8 @@ from typing import Any
 import sqlalchemy.engine
 from sqlalchemy.exc import ArgumentError
 
+from lti_tool import money
+
 ENV_PREFIX = "LTI_TOOL_"
 DEFAULTS_FILE = Path(__file__).with_name("default.toml")
 #: Used only in development mode, and refused in production.
@@ -127,10 +129,8 @@ def _mail_from(value: Any) -> str:
 
 
 def _currency(value: Any) -> str:
-    text = _string(value).strip().lower()
-    if len(text) != 3 or not text.isalpha():
-        raise ValueError(f"expected a three-letter ISO 4217 code, got {value!r}")
-    return text
+    # Lower case is how the code has always been stored with bookings and payments.
+    return money.normalise(_string(value)).lower()
 
 
 SETTINGS: tuple[Setting, ...] = (

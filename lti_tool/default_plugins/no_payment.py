@@ -17,6 +17,9 @@ class FreeOfCharge:
     def requires_payment(self, booking: Booking) -> bool:
         return False
 
+    def refusal(self, booking: Booking) -> str | None:
+        return None
+
     def start_checkout(self, booking: Booking, return_url: str) -> CheckoutStart:
         return CheckoutStart(redirect_url=None)
 

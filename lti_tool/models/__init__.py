@@ -5,6 +5,8 @@ from __future__ import annotations
 from lti_tool.models.activity import AuditEntry
 from lti_tool.models.activity import ChatMessage
 from lti_tool.models.activity import Payment
+from lti_tool.models.activity import PaymentRefund
+from lti_tool.models.activity import PayoutAccount
 from lti_tool.models.activity import WebhookEvent
 from lti_tool.models.base import Base
 from lti_tool.models.base import TimestampMixin
@@ -51,6 +53,8 @@ __all__ = [
     "LearnerInterest",
     "LtiIdentity",
     "Payment",
+    "PaymentRefund",
+    "PayoutAccount",
     "Registration",
     "Review",
     "RoleName",

@@ -1,4 +1,9 @@
-"""What happened: the audit log, payments, webhook deliveries and room chat."""
+"""What happened: the audit log, payments and their refunds, tutors' payout accounts, webhook
+deliveries and room chat.
+
+Every amount is an integer in the minor unit of its currency (see :mod:`lti_tool.money`),
+whatever the ``_cents`` suffix of its name says.
+"""
 
 from __future__ import annotations
 
@@ -38,6 +43,9 @@ class AuditEntry(Base):
 
 
 class Payment(TimestampMixin, Base):
+    """Money asked of a learner for a booking: one row per checkout, so a booking whose price
+    changed while held has an older, ``superseded`` one beside the current one."""
+
     __tablename__ = "payments"
     __table_args__ = (UniqueConstraint("provider", "external_id"),)
 
@@ -52,8 +60,57 @@ class Payment(TimestampMixin, Base):
     amount_cents: Mapped[int] = mapped_column()
     currency: Mapped[str] = mapped_column(String(3))
     platform_fee_cents: Mapped[int] = mapped_column(default=0)
+    """The platform's own share of the price."""
+    processing_fee_cents: Mapped[int] = mapped_column(default=0)
+    """What the tutor's share gives up to cover the payment processor's fee."""
     refunded_cents: Mapped[int] = mapped_column(default=0)
+    """Refunds that have settled; pending ones are in :class:`PaymentRefund` only."""
     checkout_url: Mapped[str | None] = mapped_column(Text)
+
+
+class PaymentRefund(TimestampMixin, Base):
+    """One attempt to give money back, followed until the provider says it settled or failed.
+
+    The row is written before the provider is asked, with the idempotency key the request
+    will carry, so a crash between the two is finished by sending the same request again. A
+    failed refund is retried as a new row pointing at the one it replaces.
+    """
+
+    __tablename__ = "payment_refunds"
+    __table_args__ = (UniqueConstraint("request_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
+    external_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    """The provider's refund id, once it answered."""
+    request_key: Mapped[str] = mapped_column(String(255))
+    amount_cents: Mapped[int] = mapped_column()
+    status: Mapped[str] = mapped_column(String(20), default="requested")
+    """``requested`` (not yet accepted), ``pending``, ``requires_action``, ``succeeded``,
+    ``failed`` or ``canceled``."""
+    failure_reason: Mapped[str | None] = mapped_column(String(80))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    attempt: Mapped[int] = mapped_column(default=1)
+    retry_of_id: Mapped[int | None] = mapped_column(ForeignKey("payment_refunds.id"))
+
+
+class PayoutAccount(TimestampMixin, Base):
+    """A tutor's account with a payment provider, and whether it can receive money yet."""
+
+    __tablename__ = "payout_accounts"
+    __table_args__ = (UniqueConstraint("provider", "tutor_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(40))
+    tutor_id: Mapped[int] = mapped_column(ForeignKey("tutor_profiles.id", ondelete="CASCADE"))
+    request_key: Mapped[str] = mapped_column(String(64))
+    """Random, so creating the account is idempotent across retries yet never collides with
+    another site (or this one after a database reset) sharing the provider account."""
+    account_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    payable: Mapped[bool] = mapped_column(default=False)
+    """The provider accepts this account as the destination of a payment."""
+    details_submitted: Mapped[bool] = mapped_column(default=False)
+    disabled_reason: Mapped[str | None] = mapped_column(String(120))
 
 
 class WebhookEvent(Base):

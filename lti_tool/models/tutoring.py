@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
+from lti_tool import money
 from lti_tool.models.base import Base
 from lti_tool.models.base import TimestampMixin
 
@@ -57,7 +58,8 @@ class TutorProfile(TimestampMixin, Base):
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
     """Language codes the tutor teaches in, e.g. ["en", "es"]."""
     price_cents: Mapped[int] = mapped_column(default=0)
-    """Price of one hour; a session costs this pro rata for its length."""
+    """Price of one hour in minor units of the site's currency; a session costs this pro rata
+    for its length."""
     session_lengths: Mapped[list[int]] = mapped_column(JSON, default=lambda: [30, 60])
     interval_min: Mapped[int] = mapped_column(default=30)
     min_notice_min: Mapped[int] = mapped_column(default=12 * 60)
@@ -66,8 +68,6 @@ class TutorProfile(TimestampMixin, Base):
     buffer_after_min: Mapped[int] = mapped_column(default=10)
     max_per_day: Mapped[int | None] = mapped_column()
     is_active: Mapped[bool] = mapped_column(default=True)
-    payout_account_id: Mapped[str | None] = mapped_column(String(120))
-    """The payment provider's account that receives this tutor's share."""
 
     user: Mapped[User] = relationship(back_populates="tutor_profile")
     subjects: Mapped[list[TutorSubject]] = relationship(
@@ -87,8 +87,10 @@ class TutorProfile(TimestampMixin, Base):
             end + dt.timedelta(minutes=self.buffer_after_min),
         )
 
-    def price_for(self, duration_min: int) -> int:
-        return round(self.price_cents * duration_min / 60)
+    def price_for(self, duration_min: int, currency: str) -> int:
+        """The price of a session of *duration_min* in minor units of *currency*, rounded half
+        up to its charge step: the one rounding rule every amount of the tool follows."""
+        return money.pro_rata(self.price_cents, duration_min, currency)
 
 
 class TutorSubject(Base):

@@ -150,11 +150,13 @@ def _course_field(body: dict[str, t.Any], me: User) -> Course | None:
     return course
 
 
-def _start_checkout(booking: Booking) -> str | None:
+def _checkout_url(booking: Booking, *, release_on_failure: bool) -> str | None:
     """Send a held booking to the payment provider; the URL the learner pays at.
 
-    A provider that fails leaves nothing half-done: the hold is cancelled, so its slot is free
-    again at once, and the learner is told to try again.
+    For a new hold, a provider that fails leaves nothing half-done: the hold is cancelled, so
+    its slot is free again at once, and the learner is told to try again. For a hold that
+    already stood (it was moved), the answer is None instead: the booking page offers to try
+    again, and the hold runs out if nobody does.
     """
     provider = t.cast(PaymentProvider, pm.hook.payment_provider())
     return_url = url_for("pages.booking_page", booking_id=booking.id, _external=True)
@@ -162,6 +164,8 @@ def _start_checkout(booking: Booking) -> str | None:
         return provider.start_checkout(booking, return_url).redirect_url
     except Exception:
         log.exception("payment provider %s could not start checkout", provider.name)
+        if not release_on_failure:
+            return None
         booking_service().cancel(booking, None, "The payment could not be started.")
         raise ApiError(
             502,
@@ -192,7 +196,8 @@ def create_booking() -> tuple[Response, int, dict[str, str]]:
     me = _me()
     course = _course_field(body, me)
     booking = booking_service().book(me, tutor, subject, start, t.cast(int, duration), course)
-    redirect_url = _start_checkout(booking) if booking.state == BookingState.HELD else None
+    held = booking.state == BookingState.HELD
+    redirect_url = _checkout_url(booking, release_on_failure=True) if held else None
     answer = {**booking_json(booking, me), "redirect_url": redirect_url}
     return jsonify(answer), 201, {"Location": f"/api/v1/bookings/{booking.id}"}
 
@@ -227,7 +232,11 @@ def reschedule_booking(booking_id: int) -> Response:
     duration = _int_field(body, "duration", required=False)
     booking = _visible_booking(booking_id)
     booking_service().reschedule(booking, start, duration, by=_me())
-    return jsonify(booking_json(booking, _me()))
+    answer = booking_json(booking, _me())
+    if booking.state == BookingState.HELD:
+        # A move can change the price; the learner pays at whatever checkout now fits it.
+        answer["redirect_url"] = _checkout_url(booking, release_on_failure=False)
+    return jsonify(answer)
 
 
 @bp.post("/bookings/<int:booking_id>/attendance")

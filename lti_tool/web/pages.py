@@ -30,12 +30,17 @@ from lti_tool.auth import sign_out
 from lti_tool.booking import current_time
 from lti_tool.models import Booking
 from lti_tool.models import BookingState
+from lti_tool.models import Payment
+from lti_tool.models import PaymentRefund
 from lti_tool.models import RoleName
 from lti_tool.models import Subject
 from lti_tool.models import TutorProfile
 from lti_tool.models import User
 from lti_tool.models import db
 from lti_tool.plugins import pm
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from lti_tool.payments import PaymentProvider
 
 bp = Blueprint("pages", __name__)
 
@@ -104,7 +109,46 @@ def subject_page(slug: str) -> str:
 def booking_page(booking_id: int) -> str:
     """A booking's confirmation, with the invite and what can still be changed."""
     booking = _participant_or_404(booking_id)
-    return render_template("booking.html", booking=booking, states=BookingState, now=current_time())
+    payments = db.session.scalars(
+        sa.select(Payment).where(Payment.booking_id == booking.id).order_by(Payment.id)
+    ).all()
+    refunds = db.session.scalars(
+        sa.select(PaymentRefund)
+        .where(PaymentRefund.payment_id.in_([p.id for p in payments]))
+        .order_by(PaymentRefund.id)
+    ).all()
+    return render_template(
+        "booking.html",
+        booking=booking,
+        states=BookingState,
+        now=current_time(),
+        payments=payments,
+        refunds=refunds,
+        checkout_unavailable=request.args.get("checkout") == "unavailable",
+    )
+
+
+@bp.post("/bookings/<int:booking_id>/pay")
+@require_user
+def pay_for_booking(booking_id: int) -> BaseResponse:
+    """Continue to payment for a held booking: the checkout already open at its price, or a
+    new one when there is none (its first one was never created, or the price changed)."""
+    booking = _participant_or_404(booking_id)
+    user = current_user()
+    back = url_for("pages.booking_page", booking_id=booking.id)
+    if user is None or user.id != booking.learner_id:
+        abort(403, description="Only the learner pays for a session.")
+    if booking.state != BookingState.HELD:
+        return redirect(back)
+    provider = t.cast("PaymentProvider", pm.hook.payment_provider())
+    try:
+        start = provider.start_checkout(
+            booking, url_for("pages.booking_page", booking_id=booking.id, _external=True)
+        )
+    except Exception:
+        current_app.logger.exception("checkout for booking %s could not start", booking.id)
+        return redirect(back + "?checkout=unavailable")
+    return redirect(start.redirect_url or back)
 
 
 @bp.get("/sessions")

@@ -13,6 +13,7 @@ from flask import render_template
 from flask import request
 from flask import url_for
 
+from lti_tool import money
 from lti_tool.auth import current_user
 from lti_tool.models import RoleName
 from lti_tool.models import TutorProfile
@@ -49,6 +50,7 @@ def _editable(tutor_id: int) -> TutorProfile:
 
 
 def public_profile(profile: TutorProfile) -> dict[str, t.Any]:
+    currency = str(current_app.config["CURRENCY"])
     return {
         "id": profile.id,
         "name": profile.user.display_name,
@@ -59,9 +61,9 @@ def public_profile(profile: TutorProfile) -> dict[str, t.Any]:
             for link in sorted(profile.subjects, key=lambda link: link.subject.name)
         ],
         "languages": profile.languages,
-        "price": f"{profile.price_cents / 100:.2f}",
+        "price": money.format_amount(profile.price_cents, currency),
         "price_cents": profile.price_cents,
-        "currency": current_app.config["CURRENCY"],
+        "currency": currency,
         "session_lengths": profile.session_lengths,
     }
 
@@ -92,7 +94,7 @@ def update_availability(tutor_id: int) -> Response | tuple[Response, int]:
         unknown = sorted(set(body) - AVAILABILITY_KEYS)
         if unknown:
             raise TutorSettingsError(unknown[0], "is not an availability setting")
-        save_settings(profile, body)
+        save_settings(profile, body, currency=current_app.config["CURRENCY"])
     except TutorSettingsError as exc:
         db.session.rollback()
         detail = {"error": "Bad Request", "detail": str(exc), "field": exc.field}

@@ -170,6 +170,9 @@ class PaidProvider:
     def requires_payment(self, booking: Booking) -> bool:
         return True
 
+    def refusal(self, booking: Booking) -> str | None:
+        return None
+
     def start_checkout(self, booking: Booking, return_url: str) -> CheckoutStart:
         return CheckoutStart(redirect_url="https://pay.example.test/checkout")
 

@@ -37,6 +37,7 @@ from tests.booking import install_clock
 from tests.booking import make_subject
 from tests.booking import make_tutor
 from tests.booking import make_user
+from tests.conftest import app_in_context
 
 
 @pytest.fixture
@@ -213,8 +214,8 @@ def test_cutoff_policy(world: tuple[TutorProfile, User], clock: FakeClock) -> No
     tutor, learner = world
     admin = make_user("Ada Admin", roles=[RoleName.ADMIN])
     stranger = make_user("Sam Stranger")
-    a, b, c = (book(tutor, learner, at(8, hour)) for hour in (10, 12, 14))
-    clock.now = at(7, 13)  # 21 and 23 hours before a and b: past the 24-hour cut-off
+    a, b, c, d = (book(tutor, learner, at(8, hour)) for hour in (10, 12, 14, 11))
+    clock.now = at(7, 13)  # 21, 23 and 22 hours before a, b and d: past the 24-hour cut-off
 
     with pytest.raises(PastCutoff, match="24 hours"):
         booking_service().cancel(a, learner, "too late")
@@ -225,13 +226,21 @@ def test_cutoff_policy(world: tuple[TutorProfile, User], clock: FakeClock) -> No
     assert a.state == BookingState.CONFIRMED
     assert [r.action for r in audit_rows(a.id)] == ["confirmed"]
 
+    # Only the learner's own late cancellation could keep their money, and it is refused:
+    # whoever else calls a session off after the cut-off, the learner is refunded in full.
     booking_service().cancel(a, tutor.user, "ill")
     booking_service().cancel(b, admin, "platform outage")
+    booking_service().cancel(d, None, "tutor account closed")
     assert audit_rows(a.id)[-1].detail["refund"] == "full"
     assert audit_rows(b.id)[-1].detail == {
         "reason": "platform outage",
-        "refund": "none",
+        "refund": "full",
         "cancelled_by": "admin",
+    }
+    assert audit_rows(d.id)[-1].detail == {
+        "reason": "tutor account closed",
+        "refund": "full",
+        "cancelled_by": "system",
     }
     with pytest.raises(InvalidTransition, match="is cancelled; it cannot be cancelled"):
         booking_service().cancel(a, tutor.user, "again")
@@ -274,6 +283,9 @@ def test_reschedule_moves_the_booking_in_place(
     assert rows[1].detail["start"] == at(9, 10, 30).isoformat()
     assert (rows[1].from_state, rows[1].to_state) == ("confirmed", "confirmed")
     assert recorder.names(booking.id) == ["confirmed", "rescheduled", "rescheduled"]
+    # Only the move that changed the length changed the price, and says so.
+    assert "price_cents" not in rows[1].detail
+    assert (rows[2].detail["from_price_cents"], rows[2].detail["price_cents"]) == (6000, 9000)
 
 
 def test_complete_and_no_show_only_after_the_start(
@@ -365,3 +377,71 @@ def test_a_lapsed_hold_cannot_be_moved(
         booking_service().reschedule(booking, at(8, 12), by=learner)
     db.session.refresh(booking)
     assert (booking.state, booking.start_at) == (BookingState.HELD, at(8, 10))
+
+
+@pytest.mark.parametrize(
+    ("currency", "hourly", "minutes", "price"),
+    [
+        ("jpy", 3500, 45, 2625),
+        # 772.5 cents: half-to-even would give 772.
+        ("usd", 1030, 45, 773),
+        # 9375 fils, but KWD is charged in steps of 10 fils: 937.5 steps go up to 938.
+        ("kwd", 12500, 45, 9380),
+    ],
+)
+def test_a_session_costs_its_share_of_the_hourly_price_rounded_half_up(
+    database_url: str, currency: str, hourly: int, minutes: int, price: int
+) -> None:
+    with app_in_context(database_url, currency=currency) as app:
+        install_clock(app)
+        tutor = make_tutor([make_subject()], price_cents=hourly)
+        booking = book(tutor, make_user(), at(8, 10), minutes)
+        assert (booking.price_cents, booking.currency) == (price, currency)
+        assert tutor.price_for(minutes, currency) == price
+
+
+def test_a_hold_whose_price_changes_is_held_afresh(
+    world: tuple[TutorProfile, User],
+    clock: FakeClock,
+    register_plugin: Any,
+    recorder: EventRecorder,
+) -> None:
+    register_plugin(PaidPlugin())
+    tutor, learner = world
+    booking = book(tutor, learner, at(8, 10), 60)
+    assert (booking.state, booking.hold_expires_at) == (BookingState.HELD, at(7, 6, 30))
+
+    # Moving it without changing its length keeps the payment, so it keeps its hold.
+    clock.advance(minutes=10)
+    booking_service().reschedule(booking, at(8, 12), by=learner)
+    assert booking.hold_expires_at == at(7, 6, 30)
+    assert "price_cents" not in recorder.details[-1]
+
+    # A longer session costs more: the payment starts again at the new price, with a full hold.
+    clock.advance(minutes=10)
+    booking_service().reschedule(booking, at(8, 12), 90, by=learner)
+    db.session.refresh(booking)
+    assert booking.state == BookingState.HELD
+    assert booking.price_cents == 9000
+    assert booking.hold_expires_at == at(7, 6, 50)
+    detail = audit_rows(booking.id)[-1].detail
+    assert (detail["from_price_cents"], detail["price_cents"]) == (6000, 9000)
+    assert recorder.details[-1] == detail
+    # The fresh hold is what counts: the booking outlives the first hold's end.
+    clock.advance(minutes=15)
+    booking_service().expire_holds()
+    db.session.refresh(booking)
+    assert booking.state == BookingState.HELD
+
+
+def test_a_paid_booking_cannot_change_its_price(
+    world: tuple[TutorProfile, User], register_plugin: Any
+) -> None:
+    register_plugin(PaidPlugin())
+    tutor, learner = world
+    booking = book(tutor, learner, at(8, 10), 60)
+    booking_service().confirm(booking)
+    with pytest.raises(InvalidBooking, match="changes the price of a paid booking"):
+        booking_service().reschedule(booking, at(8, 12), 90, by=learner)
+    db.session.refresh(booking)
+    assert (booking.price_cents, booking.duration_min) == (6000, 60)

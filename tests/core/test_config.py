@@ -53,6 +53,22 @@ def test_bad_value_names_the_setting(name: str, value: str, fragment: str) -> No
     assert fragment in str(excinfo.value)
 
 
+@pytest.mark.parametrize("code", ["xau", "abc", "ABC", "us"])
+def test_currency_must_be_an_iso_4217_currency(code: str) -> None:
+    with pytest.raises(ConfigError) as excinfo:
+        load_config(environ={"LTI_TOOL_CURRENCY": code})
+    message = str(excinfo.value)
+    assert message.startswith("LTI_TOOL_CURRENCY: ")
+    assert "ISO 4217" in message and "\n" not in message
+    with pytest.raises(ConfigError, match=r"^currency \(create_app\(\)\): "):
+        load_config({"currency": code}, environ={})
+
+
+@pytest.mark.parametrize(("code", "stored"), [("jpy", "jpy"), (" KWD ", "kwd"), ("Huf", "huf")])
+def test_currency_is_stored_lower_case(code: str, stored: str) -> None:
+    assert load_config(environ={"LTI_TOOL_CURRENCY": code})["currency"] == stored
+
+
 def test_missing_config_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="LTI_TOOL_CONFIG"):
         load_config(environ={"LTI_TOOL_CONFIG": str(tmp_path / "absent.toml")})
@@ -70,10 +86,17 @@ def test_production_accepts_a_real_secret() -> None:
     assert config["secret_key"] == key
 
 
-def test_cli_exits_nonzero_naming_the_bad_setting(
-    venv_bin: Path, clean_env: dict[str, str], tmp_path: Path
+@pytest.mark.parametrize(
+    ("name", "value", "said"),
+    [
+        ("LTI_TOOL_DATABASE_URL", "::definitely not a database::", "LTI_TOOL_DATABASE_URL"),
+        ("LTI_TOOL_CURRENCY", "XAU", "Error: LTI_TOOL_CURRENCY: 'XAU' is not an ISO 4217"),
+    ],
+)
+def test_cli_exits_2_naming_the_bad_setting(
+    venv_bin: Path, clean_env: dict[str, str], tmp_path: Path, name: str, value: str, said: str
 ) -> None:
-    env = {**clean_env, "LTI_TOOL_DATABASE_URL": "::definitely not a database::"}
+    env = {**clean_env, name: value}
     result = subprocess.run(
         [str(venv_bin / "lti-tool"), "db", "upgrade"],
         env=env,
@@ -82,8 +105,8 @@ def test_cli_exits_nonzero_naming_the_bad_setting(
         text=True,
         timeout=120,
     )
-    assert result.returncode != 0
-    assert "LTI_TOOL_DATABASE_URL" in result.stderr
+    assert result.returncode == 2
+    assert said in result.stderr
     assert "Traceback" not in result.stderr
 
 

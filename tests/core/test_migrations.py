@@ -144,9 +144,10 @@ def test_upgrading_a_database_with_data_keeps_every_row(empty_database: str) -> 
                 sa.text(
                     "INSERT INTO tutor_profiles (id, user_id, headline, bio, timezone, languages,"
                     " price_cents, session_lengths, interval_min, min_notice_min, horizon_days,"
-                    " buffer_before_min, buffer_after_min, is_active, created_at, updated_at)"
+                    " buffer_before_min, buffer_after_min, is_active, payout_account_id,"
+                    " created_at, updated_at)"
                     " VALUES (1, 1, '', '', 'Asia/Tokyo', '[]', 0, '[60]', 30, 0, 30, 0, 0,"
-                    " true, :now, :now)"
+                    " true, 'acct_moved', :now, :now)"
                 ),
                 {"now": "2026-01-01 00:00:00"},
             )
@@ -157,5 +158,8 @@ def test_upgrading_a_database_with_data_keeps_every_row(empty_database: str) -> 
                 [] if connection.dialect.name == "postgresql" else "[]",
             )
             assert connection.execute(sa.text("SELECT count(*) FROM tutor_profiles")).scalar() == 1
+            # A tutor's payout account moves to its own table, not payable until checked.
+            moved = "SELECT tutor_id, account_id, payable, length(request_key) FROM payout_accounts"
+            assert connection.execute(sa.text(moved)).one() == (1, "acct_moved", False, 32)
             assert schema_differences(connection) == []
         db.engine.dispose()

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 
 from lti_tool.models import BookingState
 from lti_tool.models import Payment
+from lti_tool.models import PaymentRefund
 from lti_tool.models import Registration
 from lti_tool.models import RoleName
 from lti_tool.models import Subject
@@ -123,10 +124,37 @@ def test_refunds_and_the_weekly_chart(client: FlaskClient, admin: None, clock: C
             ),
         ]
     )
+    db.session.flush()
+    refunded, kept = db.session.scalars(sa.select(Payment).order_by(Payment.id)).all()
+    tries = [
+        PaymentRefund(
+            payment_id=kept.id,
+            request_key=f"k{n}",
+            amount_cents=4000,
+            attempt=n,
+            status="failed",
+            failure_reason="expired_or_canceled_card",
+        )
+        for n in (1, 2, 3)
+    ]
+    db.session.add_all(
+        [
+            PaymentRefund(
+                payment_id=refunded.id, request_key="k0", amount_cents=4000, status="succeeded"
+            ),
+            *tries,
+        ]
+    )
+    db.session.flush()
+    tries[1].retry_of_id, tries[2].retry_of_id = tries[0].id, tries[1].id
     db.session.commit()
     refunds = client.get("/admin/refunds").get_data(as_text=True)
-    assert "pi_refunded" in refunds and "pi_kept" not in refunds
+    assert "pi_refunded" in refunds and "pi_kept" in refunds
     assert "40.00 USD" in refunds
+    assert refunds.count('data-status="failed"') == 3
+    # Only the last failed attempt, with no retry left, is flagged for a person.
+    assert refunds.count('data-testid="needs-a-person"') == 1
+    assert "expired or canceled card" in refunds
 
     overview = client.get("/admin/").get_data(as_text=True)
     svg = re.search(r"<svg.*?</svg>", overview, re.S)

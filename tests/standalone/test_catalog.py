@@ -17,6 +17,7 @@ from lti_tool.models import TutorProfile
 from lti_tool.models import db
 from standalone.catalog import PAGE_SIZE
 from standalone.catalog import initials
+from tests.conftest import app_in_context
 from tests.standalone.conftest import Clock
 from tests.standalone.factories import act_as
 from tests.standalone.factories import person
@@ -24,6 +25,7 @@ from tests.standalone.factories import review
 from tests.standalone.factories import session
 from tests.standalone.factories import time_off
 from tests.standalone.factories import tutor
+from tests.standalone.journey import MailServer
 
 MONDAY = dt.date(2030, 1, 7)  # the clock fixture's day; it is 12:00 UTC
 
@@ -97,6 +99,20 @@ def test_filters(client: FlaskClient, tutors: dict[str, int]) -> None:
     bad = client.get("/catalog?max_price=cheap")
     assert bad.status_code == 400
     assert "Enter a price" in bad.get_data(as_text=True)
+
+
+def test_prices_in_a_currency_without_decimals(database_url: str, mail: MailServer) -> None:
+    with app_in_context(database_url, currency="jpy", **mail.settings()) as app:
+        kenji = tutor("Kenji Tanaka", "Asia/Tokyo", languages=["ja"], price_cents=3500, subjects=[])
+        tutor("Hana Kim", "Asia/Seoul", languages=["ko"], price_cents=5000, subjects=[])
+        db.session.commit()
+        client = app.test_client()
+        assert "3500 JPY" in card(client, kenji.id)
+        assert names(client, "?max_price=3500") == ["Kenji Tanaka"]
+        assert names(client, "?max_price=4999.0") == ["Kenji Tanaka"]
+        bad = client.get("/catalog?max_price=35.5")
+        assert bad.status_code == 400
+        assert "Enter a price in JPY: JPY prices have no decimals" in bad.get_data(as_text=True)
 
 
 def test_free_this_week(client: FlaskClient, tutors: dict[str, int]) -> None:

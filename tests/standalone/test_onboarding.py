@@ -11,20 +11,27 @@ from lti_tool.models import RoleName
 from lti_tool.models import TutorProfile
 from lti_tool.models import User
 from lti_tool.models import db
+from tests.conftest import app_in_context
 from tests.standalone.factories import act_as
 from tests.standalone.factories import person
 from tests.standalone.factories import subject
+from tests.standalone.journey import MailServer
 from tests.standalone.journey import csrf_token
 
 
-@pytest.fixture
-def learner(app: Flask, client: FlaskClient) -> User:
+def becoming_tutor(client: FlaskClient) -> User:
+    """A signed-in learner, on a site that teaches algebra and physics."""
     subject("algebra")
     subject("physics")
     nia = person("Nia Learner", "America/New_York")
     db.session.commit()
     act_as(client, nia)
     return nia
+
+
+@pytest.fixture
+def learner(app: Flask, client: FlaskClient) -> User:
+    return becoming_tutor(client)
 
 
 def apply(client: FlaskClient, **fields: object) -> tuple[int, str]:
@@ -79,6 +86,47 @@ def test_invalid_settings_write_nothing(
     assert db.session.scalar(sa.select(sa.func.count()).select_from(TutorProfile)) == 0
     db.session.refresh(learner)
     assert not learner.has_role(RoleName.TUTOR)
+
+
+@pytest.mark.parametrize(
+    ("currency", "price", "stored"),
+    [("jpy", "3500", 3500), ("kwd", "12.5", 12500), ("isk", "9900", 9900)],
+)
+def test_the_price_is_in_the_sites_currency(
+    database_url: str, mail: MailServer, currency: str, price: str, stored: int
+) -> None:
+    with app_in_context(database_url, currency=currency, **mail.settings()) as app:
+        client = app.test_client()
+        learner = becoming_tutor(client)
+        form = client.get("/become-a-tutor").get_data(as_text=True)
+        assert f"Price per hour ({currency.upper()})" in form
+        status, _ = apply(client, price=price)
+        assert status == 302
+        profile = db.session.scalar(sa.select(TutorProfile))
+        assert profile is not None and profile.user_id == learner.id
+        assert profile.price_cents == stored
+
+
+@pytest.mark.parametrize(
+    ("currency", "price", "message"),
+    [
+        ("jpy", "35.5", "Price: JPY prices have no decimals"),
+        ("kwd", "12.345", "Price: prices in KWD go in steps of 0.010"),
+        ("usd", "35.505", "Price: USD prices have at most 2 decimals"),
+    ],
+)
+def test_a_price_the_currency_cannot_hold_is_refused(
+    database_url: str, mail: MailServer, currency: str, price: str, message: str
+) -> None:
+    with app_in_context(database_url, currency=currency, **mail.settings()) as app:
+        client = app.test_client()
+        learner = becoming_tutor(client)
+        status, page = apply(client, price=price)
+        assert status == 400
+        assert message in page
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(TutorProfile)) == 0
+        db.session.refresh(learner)
+        assert not learner.has_role(RoleName.TUTOR)
 
 
 def test_anonymous_visitors_sign_in_first(app: Flask) -> None:

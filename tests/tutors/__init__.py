@@ -66,6 +66,7 @@ def make_booking(
     start: dt.datetime,
     minutes: int = 60,
     state: BookingState = BookingState.CONFIRMED,
+    currency: str = "usd",
 ) -> Booking:
     end = start + dt.timedelta(minutes=minutes)
     subject = make_subject()
@@ -78,7 +79,8 @@ def make_booking(
         block_start=start,
         block_end=end,
         state=state,
-        price_cents=tutor.price_for(minutes),
+        price_cents=tutor.price_for(minutes, currency),
+        currency=currency,
     )
     db.session.add(booking)
     db.session.commit()

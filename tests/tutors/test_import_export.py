@@ -26,6 +26,8 @@ from lti_tool.models import TutorSubject
 from lti_tool.models import User
 from lti_tool.models import UserRole
 from lti_tool.models import db
+from lti_tool.tutor_fields import parse_price
+from tests.conftest import app_in_context
 from tests.tutors import make_booking
 from tests.tutors import make_subject
 from tests.tutors import make_tutor
@@ -285,6 +287,61 @@ def test_export_bookings(app: Flask, tmp_path: Path) -> None:
     exported = json.loads(result.stdout)
     assert [record["id"] for record in exported] == [first.id, first.id + 1]
     assert exported[1]["start_utc"] == "2026-06-02T13:30:00Z"
+
+
+@pytest.mark.parametrize(
+    ("currency", "price", "hourly", "session", "exported"),
+    [
+        ("jpy", "3500", 3500, 45, "2625"),
+        ("kwd", "12.340", 12340, 30, "6.170"),
+        ("huf", "9000.50", 900050, 60, "9000.50"),
+        ("usd", "35.50", 3550, 45, "26.63"),
+    ],
+)
+def test_prices_round_trip_in_the_sites_currency(
+    database_url: str,
+    tmp_path: Path,
+    currency: str,
+    price: str,
+    hourly: int,
+    session: int,
+    exported: str,
+) -> None:
+    with app_in_context(database_url, currency=currency) as app:
+        make_subject()
+        path = write_csv(tmp_path / "tutors.csv", [row(1, price=price)])
+        result = run(app, "import", "tutors", str(path), "--json")
+        assert result.exit_code == 0, result.output
+        tutor = db.session.get(TutorProfile, json.loads(result.stdout)["ext-1"])
+        assert tutor is not None and tutor.price_cents == hourly
+
+        start = dt.datetime(2026, 6, 1, 13, 30, tzinfo=dt.UTC)
+        booking = make_booking(tutor, make_user(), start, minutes=session, currency=currency)
+        out = tmp_path / "bookings.csv"
+        result = run(app, "export", "bookings", "--output", str(out))
+        assert result.exit_code == 0, result.output
+        (record,) = csv.DictReader(io.StringIO(out.read_text(), newline=""))
+        assert (record["price"], record["currency"]) == (exported, currency)
+        assert parse_price(record["price"], currency=record["currency"]) == booking.price_cents
+
+
+@pytest.mark.parametrize(
+    ("currency", "price", "reason"),
+    [
+        ("jpy", "35.5", "price: JPY prices have no decimals"),
+        ("kwd", "12.345", "price: prices in KWD go in steps of 0.010"),
+        ("usd", "12.345", "price: USD prices have at most 2 decimals"),
+    ],
+)
+def test_an_import_refuses_prices_the_currency_cannot_hold(
+    database_url: str, tmp_path: Path, currency: str, price: str, reason: str
+) -> None:
+    with app_in_context(database_url, currency=currency) as app:
+        rows = [row(1, price="20"), row(2, price=price)]
+        result = run(app, "import", "tutors", str(write_csv(tmp_path / "t.csv", rows)))
+        assert result.exit_code == 1
+        assert f"line 3: {reason}" in result.stderr
+        assert count(TutorProfile) == 0
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json"])

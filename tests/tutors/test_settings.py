@@ -38,7 +38,7 @@ T = dt.time
 
 def field_of(data: dict[str, t.Any]) -> str:
     with pytest.raises(TutorSettingsError) as caught:
-        validate_settings(data)
+        validate_settings(data, currency="usd")
     return caught.value.field
 
 
@@ -133,7 +133,8 @@ def test_good_values_are_cleaned() -> None:
             "session_lengths": [60, 30, 60],
             "max_per_day": None,
             "subjects": ["algebra:school", {"slug": "physics"}],
-        }
+        },
+        currency="usd",
     )
     assert cleaned == {
         "timezone": "America/Sao_Paulo",
@@ -144,7 +145,7 @@ def test_good_values_are_cleaned() -> None:
         "max_per_day": None,
         "subjects": [("algebra", "school"), ("physics", "all")],
     }
-    assert parse_price("35") == 3500 and parse_price(0) == 0
+    assert parse_price("35", currency="usd") == 3500 and parse_price(0, currency="usd") == 0
     assert parse_timezone("UTC") == "UTC"
     assert parse_subjects(["Programming in Python"]) == [("Programming in Python", "all")]
 
@@ -209,6 +210,7 @@ def test_save_settings_writes_everything_or_nothing(app: Flask) -> None:
             "subjects": ["physics:university"],
             "price": "40.00",
         },
+        currency="usd",
     )
     db.session.expire_all()
     profile = db.session.get(TutorProfile, profile.id)
@@ -226,14 +228,48 @@ def test_save_settings_writes_everything_or_nothing(app: Flask) -> None:
     assert before["overrides"][0]["note"] == "Holiday"
 
     with pytest.raises(TutorSettingsError):
-        save_settings(profile, {"timezone": "Europe/Oslo", "interval_min": -5})
+        save_settings(profile, {"timezone": "Europe/Oslo", "interval_min": -5}, currency="usd")
     with pytest.raises(TutorSettingsError) as caught:
-        save_settings(profile, {"rules": [], "subjects": ["no-such-subject"]})
+        save_settings(profile, {"rules": [], "subjects": ["no-such-subject"]}, currency="usd")
     assert caught.value.field == "subjects[0]"
     db.session.expire_all()
     assert settings_dict(db.session.get(TutorProfile, profile.id)) == before  # type: ignore[arg-type]
     assert db.session.query(AvailabilityRule).count() == 3
     assert db.session.query(AvailabilityOverride).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("currency", "price", "stored"),
+    [("jpy", "3500", 3500), ("kwd", "12.5", 12500), ("kwd", "12.340", 12340), ("usd", "35", 3500)],
+)
+def test_prices_are_kept_in_the_currencys_minor_unit(
+    app: Flask, currency: str, price: str, stored: int
+) -> None:
+    profile = make_tutor()
+    save_settings(profile, {"price": price}, currency=currency)
+    db.session.expire_all()
+    assert db.session.get(TutorProfile, profile.id).price_cents == stored  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("currency", "price", "message"),
+    [
+        ("jpy", "35.5", "JPY prices have no decimals"),
+        ("kwd", "12.345", "prices in KWD go in steps of 0.010"),
+        ("usd", "35.505", "USD prices have at most 2 decimals"),
+    ],
+)
+def test_a_price_the_currency_cannot_hold_changes_nothing(
+    app: Flask, currency: str, price: str, message: str
+) -> None:
+    profile = make_tutor(price_cents=4000, interval_min=30)
+    with pytest.raises(TutorSettingsError) as caught:
+        save_settings(profile, {"interval_min": 15, "price": price}, currency=currency)
+    assert (caught.value.field, caught.value.message.split(",")[0]) == ("price", message)
+    db.session.rollback()
+    db.session.expire_all()
+    saved = db.session.get(TutorProfile, profile.id)
+    assert saved is not None and (saved.price_cents, saved.interval_min) == (4000, 30)
 
 
 def test_slot_inputs_and_policy_feed_the_slot_engine(app: Flask) -> None:
@@ -249,6 +285,7 @@ def test_slot_inputs_and_policy_feed_the_slot_engine(app: Flask) -> None:
             "min_notice_min": 0,
             "buffer_after_min": 0,
         },
+        currency="usd",
     )
     rules, overrides = slot_inputs(profile)
     assert rules == [WeeklyRange(0, T(9), T(11))]

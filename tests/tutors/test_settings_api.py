@@ -14,6 +14,7 @@ from lti_tool.models import TutorProfile
 from lti_tool.models import db
 from lti_tool.tutors import settings_dict
 from tests import services
+from tests.conftest import app_in_context
 from tests.live_server import live_server
 from tests.tutors import make_tutor
 from tests.tutors import make_user
@@ -62,6 +63,25 @@ def test_public_profile(app: Flask, client: FlaskClient) -> None:
     profile.is_active = False
     db.session.commit()
     assert client.get(f"/api/v1/tutors/{profile.id}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("currency", "price_cents", "price"),
+    [("jpy", 3500, "3500"), ("kwd", 12500, "12.500"), ("huf", 900050, "9000.50")],
+)
+def test_public_profile_price_has_the_currencys_decimals(
+    database_url: str, currency: str, price_cents: int, price: str
+) -> None:
+    with app_in_context(database_url, currency=currency) as app:
+        profile = make_tutor(price_cents=price_cents)
+        body = app.test_client().get(f"/api/v1/tutors/{profile.id}").json
+        assert (body["price"], body["price_cents"], body["currency"]) == (
+            price,
+            price_cents,
+            currency,
+        )
+        page = app.test_client().get(f"/tutors/{profile.id}").get_data(as_text=True)
+        assert f"{price} {currency.upper()} per hour" in page
 
 
 def test_tutor_reads_and_replaces_availability(app: Flask, client: FlaskClient) -> None:

@@ -33,23 +33,31 @@ def payment_provider() -> StripeProvider | None:
 
 @hookimpl
 def booking_event(event: str, booking: Booking, detail: dict[str, t.Any]) -> None:
-    """On cancellation, give the money back when the booking service decided so, and close a
-    checkout that is still open so a released slot cannot be paid for."""
-    if event != "cancelled":
-        return
+    """On cancellation, close a checkout that is still open so a released slot cannot be paid
+    for, and give the money back when the booking service decided so. When a held booking's
+    price changes, its checkout at the old price is retired; the learner pays the new price
+    at a new one."""
     state = plugin_state()
     if state is None:
         return
     provider = StripeProvider(state)
+    if event == "rescheduled":
+        if detail.get("price_cents", booking.price_cents) != detail.get(
+            "from_price_cents", booking.price_cents
+        ):
+            for payment in ledger.pending_payments(booking):
+                provider.supersede(payment)
+        return
+    if event != "cancelled":
+        return
     provider.expire_checkout(booking)
     if detail.get("refund") != "full":
         return
-    payment = ledger.latest_payment(booking, ledger.HOLDING_MONEY)
-    if payment is None:
-        return
     who = detail.get("cancelled_by") or "someone"
     reason = f"cancelled by the {who}: {detail.get('reason') or 'no reason given'}"
-    provider.refund(booking, payment.amount_cents - payment.refunded_cents, reason)
+    provider.refund(
+        booking, sum(p.amount_cents for p in ledger.payments_holding_money(booking)), reason
+    )
 
 
 @hookimpl

@@ -1,4 +1,5 @@
-"""Reading and writing the payment records: ``Payment`` rows and processed webhook events."""
+"""Reading and writing the payment records: ``Payment`` rows, their refunds, and processed
+webhook events."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.models import Booking
 from lti_tool.models import Payment
+from lti_tool.models import PaymentRefund
 from lti_tool.models import WebhookEvent
 from lti_tool.models import db
 
@@ -22,8 +24,25 @@ PAID = "paid"
 EXPIRED = "expired"
 REFUNDED = "refunded"
 PARTIALLY_REFUNDED = "partially_refunded"
+#: A checkout replaced by another at a new price; paying it is refunded, never confirmed.
+SUPERSEDED = "superseded"
 #: Statuses of a payment whose money is (at least partly) still with us.
 HOLDING_MONEY = (PAID, PARTIALLY_REFUNDED)
+
+#: Refund statuses, ranked: a report of a lower rank never overwrites a higher one, so events
+#: may arrive in any order. Stripe can fail a refund it first called succeeded, never the
+#: reverse, and failed and canceled are final.
+REQUESTED = "requested"
+REFUND_RANK = {
+    REQUESTED: 0,
+    "pending": 1,
+    "requires_action": 1,
+    "succeeded": 2,
+    "failed": 3,
+    "canceled": 3,
+}
+#: Refund statuses that still count against what can be refunded.
+REFUND_OPEN = ("requested", "pending", "requires_action", "succeeded")
 
 
 def _session() -> Session:
@@ -58,6 +77,33 @@ def latest_payment(booking: Booking, statuses: t.Collection[str]) -> Payment | N
     )
 
 
+def pending_payments(booking: Booking) -> list[Payment]:
+    return list(
+        _session().scalars(
+            sa.select(Payment).where(
+                Payment.provider == PROVIDER,
+                Payment.booking_id == booking.id,
+                Payment.status == PENDING,
+            )
+        )
+    )
+
+
+def payments_holding_money(booking: Booking) -> list[Payment]:
+    """Every payment of *booking* with money still with us, oldest first."""
+    return list(
+        _session().scalars(
+            sa.select(Payment)
+            .where(
+                Payment.provider == PROVIDER,
+                Payment.booking_id == booking.id,
+                Payment.status.in_(HOLDING_MONEY),
+            )
+            .order_by(Payment.id)
+        )
+    )
+
+
 def event_seen(event_id: str) -> bool:
     found = _session().scalar(
         sa.select(WebhookEvent.id).where(
@@ -71,17 +117,71 @@ def event_row(event_id: str, event_type: str) -> WebhookEvent:
     return WebhookEvent(provider=PROVIDER, event_id=event_id, event_type=event_type)
 
 
-def record_refund(payment: Payment, refunded_total: int) -> None:
-    """Note that *refunded_total* cents of *payment* have been returned so far.
+def refunds_of(payment: Payment) -> list[PaymentRefund]:
+    return list(
+        _session().scalars(
+            sa.select(PaymentRefund)
+            .where(PaymentRefund.payment_id == payment.id)
+            .order_by(PaymentRefund.id)
+        )
+    )
 
-    Stripe reports totals, and the larger one is the later truth, so applying the same or an
-    older report again changes nothing.
-    """
-    payment.refunded_cents = max(payment.refunded_cents, min(refunded_total, payment.amount_cents))
+
+def refund_by_external_id(refund_id: str) -> PaymentRefund | None:
+    return _session().scalar(sa.select(PaymentRefund).where(PaymentRefund.external_id == refund_id))
+
+
+def refunds_to_send() -> list[PaymentRefund]:
+    """Refunds decided but never accepted by Stripe (it was down, or the process died)."""
+    return list(
+        _session().scalars(
+            sa.select(PaymentRefund)
+            .where(PaymentRefund.status == REQUESTED)
+            .order_by(PaymentRefund.id)
+        )
+    )
+
+
+def failed_refunds() -> list[PaymentRefund]:
+    """Failed refunds that no later attempt has replaced yet."""
+    retried = sa.select(PaymentRefund.retry_of_id).where(PaymentRefund.retry_of_id.is_not(None))
+    return list(
+        _session().scalars(
+            sa.select(PaymentRefund)
+            .where(PaymentRefund.status == "failed", PaymentRefund.id.not_in(retried))
+            .order_by(PaymentRefund.id)
+        )
+    )
+
+
+def committed_refunds(payment: Payment) -> int:
+    """Minor units already given back or on their way back (not counting failed refunds)."""
+    return sum(r.amount_cents for r in refunds_of(payment) if r.status in REFUND_OPEN)
+
+
+def apply_refund_status(row: PaymentRefund, status: str, failure_reason: str | None) -> bool:
+    """Move *row* to *status* unless it already knows a later one; True when it changed."""
+    if status not in REFUND_RANK or REFUND_RANK[status] < REFUND_RANK[row.status]:
+        return False
+    if status == row.status:
+        return False
+    row.status = status
+    row.failure_reason = failure_reason
+    return True
+
+
+def settle_totals(payment: Payment) -> None:
+    """Recompute what *payment* has given back from its refunds that settled."""
+    settled = sum(r.amount_cents for r in refunds_of(payment) if r.status == "succeeded")
+    payment.refunded_cents = min(settled, payment.amount_cents)
+    if payment.status not in (PAID, PARTIALLY_REFUNDED, REFUNDED):
+        return
     if payment.refunded_cents >= payment.amount_cents:
         payment.status = REFUNDED
     elif payment.refunded_cents > 0:
         payment.status = PARTIALLY_REFUNDED
+    else:
+        payment.status = PAID
 
 
 @contextlib.contextmanager

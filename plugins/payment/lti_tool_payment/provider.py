@@ -2,11 +2,17 @@
 
 A paid booking is held while the learner pays on Stripe's hosted page. The Checkout Session
 expires when the hold does, so Stripe never takes money for a slot the tool has already given
-away. Only the signed ``checkout.session.completed`` webhook confirms the booking
-(``webhooks.py``); returning to the success URL proves nothing.
+away. Only a signed webhook confirms the booking (``webhooks.py``), and only when what was paid
+is the booking's price; returning to the success URL proves nothing.
 
-When the tutor has a Connect account, the charge is a destination charge: the money goes to
-the tutor, less the platform fee, and a refund pulls it back from them.
+When the tutor has a payable Connect account, the charge is a destination charge: the money
+goes to the tutor, less the application fee (the platform's share and the allowance for
+Stripe's fee, ``amounts.split``), and a refund pulls it back from them.
+
+Every request that creates something carries an idempotency key made of ids that are unique
+to this site's objects (a booking's random uid, a Checkout Session id, a random key stored
+before the request), so a retry gets the first answer and no other site sharing the Stripe
+account, nor this one after a database reset, can collide with it.
 """
 
 from __future__ import annotations
@@ -15,21 +21,23 @@ import datetime as dt
 import logging
 import math
 import typing as t
-from decimal import ROUND_HALF_UP
-from decimal import Decimal
 
 import stripe
+from flask import current_app
 
 from lti_tool.booking import current_time
 from lti_tool.database import write_transaction
 from lti_tool.models import Booking
 from lti_tool.models import BookingState
 from lti_tool.models import Payment
+from lti_tool.models import PaymentRefund
 from lti_tool.models import TutorProfile
 from lti_tool.models import db
 from lti_tool.payments import CheckoutStart
+from lti_tool_payment import amounts
 from lti_tool_payment import connect
 from lti_tool_payment import ledger
+from lti_tool_payment.settings import MIN_HOLD_MINUTES
 from lti_tool_payment.state import PluginState
 
 log = logging.getLogger(__name__)
@@ -37,6 +45,14 @@ log = logging.getLogger(__name__)
 #: Added to the hold when the session is created: Stripe counts its 30-minute minimum from
 #: the moment the request reaches it, a little after the hold began.
 EXPIRY_MARGIN = dt.timedelta(seconds=60)
+#: A hold shorter than this cannot get a Checkout Session, whose life is 30 minutes at least.
+SHORTEST_CHECKOUT = dt.timedelta(minutes=MIN_HOLD_MINUTES) - EXPIRY_MARGIN / 2
+#: Attempts at one refund before it is left to a person (the booking page says so).
+REFUND_ATTEMPTS = 3
+
+
+class CheckoutRefused(Exception):
+    """Stripe cannot take this booking's money now; the message is for the learner."""
 
 
 class StripeProvider:
@@ -57,32 +73,48 @@ class StripeProvider:
         deployment = course.deployment
         return not (course.institution_paid or (deployment and deployment.institution_paid))
 
-    def platform_fee(self, booking: Booking) -> int:
-        """The platform's share, in cents; none when there is no tutor account to pay."""
-        if not booking.tutor.payout_account_id:
-            return 0
-        share = Decimal(booking.price_cents) * self.settings.platform_fee_percent / 100
-        return int(share.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    def refusal(self, booking: Booking) -> str | None:
+        _, reason = connect.destination(booking.tutor)
+        if reason is not None:
+            return reason
+        try:
+            amounts.to_stripe(booking.price_cents, booking.currency)
+        except amounts.UnchargeableAmount as exc:
+            return str(exc)
+        return None
+
+    def split(self, booking: Booking, destination: str | None) -> amounts.Split:
+        return amounts.split(
+            booking.price_cents, booking.currency, self.settings, connect=destination is not None
+        )
 
     def start_checkout(self, booking: Booking, return_url: str) -> CheckoutStart:
         """Create the Checkout Session for a held booking and remember it as a pending payment.
 
-        Asking twice for one booking gives the same session: the pending payment is reused,
-        and the idempotency key makes Stripe answer a repeated request with the first session.
+        Asking again gives the session already open at the booking's price. A session at
+        another price (the booking was moved to another length) is superseded: expired at
+        Stripe and never honoured. A hold too short for a new session (its first attempt was
+        interrupted) is renewed first, since the slot is still this learner's.
 
+        :raises CheckoutRefused: the tutor's payout account stopped being payable.
         :raises stripe.StripeError: Stripe refused or could not be reached.
         """
-        existing = ledger.latest_payment(booking, [ledger.PENDING])
-        if existing is not None and existing.checkout_url:
-            return CheckoutStart(redirect_url=existing.checkout_url)
-        hold_end = booking.hold_expires_at or current_time()
-        # Derived from the hold, not from "now", so a retried request carries the same
+        current = ledger.latest_payment(booking, [ledger.PENDING])
+        if current is not None and self._still_valid(current, booking):
+            return CheckoutStart(redirect_url=current.checkout_url)
+        if current is not None:
+            self.supersede(current)
+        account, reason = connect.destination(booking.tutor)
+        if reason is not None:
+            raise CheckoutRefused(reason)
+        hold_end = self._renewed_hold(booking)
+        # Derived from the stored hold, not from "now", so a retried request carries the same
         # parameters and Stripe's idempotency check accepts it.
         expires_at = math.ceil((hold_end + EXPIRY_MARGIN).timestamp())
-        fee = self.platform_fee(booking)
+        split = self.split(booking, account)
         checkout = self.client.v1.checkout.sessions.create(
-            t.cast(t.Any, self._session_params(booking, return_url, expires_at, fee)),
-            {"idempotency_key": f"checkout-{booking.uid}"},
+            t.cast(t.Any, self._session_params(booking, return_url, expires_at, account, split)),
+            {"idempotency_key": f"checkout-{booking.uid}-{booking.price_cents}-{expires_at}"},
         )
         session = db.session()
         with write_transaction(session):
@@ -93,9 +125,10 @@ class StripeProvider:
                     provider=ledger.PROVIDER,
                     external_id=checkout.id,
                     status=ledger.PENDING,
-                    amount_cents=checkout.amount_total or booking.price_cents,
-                    currency=(checkout.currency or booking.currency).lower(),
-                    platform_fee_cents=fee,
+                    amount_cents=booking.price_cents,
+                    currency=booking.currency.lower(),
+                    platform_fee_cents=split.platform_share,
+                    processing_fee_cents=split.processing,
                     checkout_url=checkout.url,
                 )
                 session.add(payment)
@@ -105,8 +138,46 @@ class StripeProvider:
                 booking.hold_expires_at = dt.datetime.fromtimestamp(checkout.expires_at, dt.UTC)
         return CheckoutStart(redirect_url=checkout.url)
 
+    @staticmethod
+    def _still_valid(payment: Payment, booking: Booking) -> bool:
+        return bool(payment.checkout_url) and (payment.amount_cents, payment.currency) == (
+            booking.price_cents,
+            booking.currency.lower(),
+        )
+
+    def _renewed_hold(self, booking: Booking) -> dt.datetime:
+        now = current_time()
+        hold_end = booking.hold_expires_at
+        if hold_end is not None and hold_end - now >= SHORTEST_CHECKOUT:
+            return hold_end
+        session = db.session()
+        with write_transaction(session):
+            session.refresh(booking)
+            if booking.state != BookingState.HELD:
+                raise CheckoutRefused("This booking is no longer waiting for payment.")
+            minutes = int(t.cast(int, current_app.config["HOLD_MINUTES"]))
+            booking.hold_expires_at = now + dt.timedelta(minutes=minutes)
+        assert booking.hold_expires_at is not None
+        return booking.hold_expires_at
+
+    def supersede(self, payment: Payment) -> None:
+        """Retire a checkout at an old price: marked first, so a payment that still gets
+        through is refunded by its webhook, then expired at Stripe."""
+        session = db.session()
+        with write_transaction(session):
+            session.refresh(payment)
+            if payment.status != ledger.PENDING:
+                return
+            payment.status = ledger.SUPERSEDED
+        self._expire_at_stripe(payment)
+
     def _session_params(
-        self, booking: Booking, return_url: str, expires_at: int, fee: int
+        self,
+        booking: Booking,
+        return_url: str,
+        expires_at: int,
+        account: str | None,
+        split: amounts.Split,
     ) -> dict[str, t.Any]:
         tutor = booking.tutor
         start = booking.start_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -115,18 +186,21 @@ class StripeProvider:
             "metadata": metadata,
             "description": f"Tutoring session {booking.uid}",
         }
-        if tutor.payout_account_id:
-            intent["transfer_data"] = {"destination": tutor.payout_account_id}
-            if fee > 0:
-                intent["application_fee_amount"] = fee
+        if account is not None:
+            intent["transfer_data"] = {"destination": account}
+            if split.application_fee > 0:
+                intent["application_fee_amount"] = amounts.to_stripe(
+                    split.application_fee, booking.currency
+                )
         params: dict[str, t.Any] = {
             "mode": "payment",
+            "payment_method_types": list(self.settings.payment_methods),
             "line_items": [
                 {
                     "quantity": 1,
                     "price_data": {
-                        "currency": booking.currency,
-                        "unit_amount": booking.price_cents,
+                        "currency": booking.currency.lower(),
+                        "unit_amount": amounts.to_stripe(booking.price_cents, booking.currency),
                         "product_data": {
                             "name": f"{booking.subject.name} with {tutor.user.display_name}",
                             "description": f"{booking.duration_min} minutes, {start}",
@@ -145,53 +219,163 @@ class StripeProvider:
             params["customer_email"] = booking.learner.email
         return params
 
+    # -- refunds ---------------------------------------------------------------------------
+
     def refund(self, booking: Booking, amount_cents: int, reason: str) -> None:
-        """Return up to *amount_cents* of the booking's payment; nothing when none was taken.
+        """Give back up to *amount_cents* of what the booking's payments hold.
 
-        A destination charge pulls the tutor's transfer back (``reverse_transfer``) and
-        returns the platform fee with it, so a refunded learner costs the tutor nothing.
-
-        :raises stripe.StripeError: Stripe refused or could not be reached.
+        Each refund is written down before Stripe is asked; if Stripe cannot be reached it
+        stays ``requested`` and ``lti-tool payments retry-refunds`` sends it later.
         """
-        payment = ledger.latest_payment(booking, ledger.HOLDING_MONEY)
-        if payment is None or not payment.payment_reference:
+        left = amount_cents
+        for payment in ledger.payments_holding_money(booking):
+            if left <= 0:
+                break
+            row = self.request_refund(payment, left, reason)
+            if row is None:
+                continue
+            left -= row.amount_cents
+            self.send_quietly(row)
+
+    def request_refund(
+        self, payment: Payment, amount: int, reason: str, *, commit: bool = True
+    ) -> PaymentRefund | None:
+        """Write down a refund of up to *amount* of *payment* (what is not already on its
+        way back); ``None`` when nothing is left to refund. With *commit* false the row joins
+        the caller's transaction."""
+
+        def add() -> PaymentRefund | None:
+            due = min(amount, payment.amount_cents - ledger.committed_refunds(payment))
+            if due <= 0 or not payment.payment_reference:
+                return None
+            attempt = len(ledger.refunds_of(payment)) + 1
+            row = PaymentRefund(
+                payment_id=payment.id,
+                request_key=f"refund-{payment.external_id}-{attempt}",
+                amount_cents=due,
+                status=ledger.REQUESTED,
+                reason=reason[:500],
+            )
+            db.session.add(row)
+            return row
+
+        if not commit:
+            return add()
+        with write_transaction(db.session()):
+            return add()
+
+    def retry(self, failed: PaymentRefund) -> PaymentRefund | None:
+        """A new attempt at a refund that failed; ``None`` once the attempts are used up."""
+        if failed.attempt >= REFUND_ATTEMPTS:
+            return None
+        with write_transaction(db.session()):
+            row = PaymentRefund(
+                payment_id=failed.payment_id,
+                request_key=f"{failed.request_key.rsplit('-try', 1)[0]}-try{failed.attempt + 1}",
+                amount_cents=failed.amount_cents,
+                status=ledger.REQUESTED,
+                reason=failed.reason,
+                attempt=failed.attempt + 1,
+                retry_of_id=failed.id,
+            )
+            db.session.add(row)
+        self.send(row)
+        return row
+
+    def send_quietly(self, row: PaymentRefund) -> bool:
+        """:meth:`send`, logging instead of raising when Stripe cannot be reached."""
+        try:
+            self.send(row)
+        except stripe.StripeError:
+            log.exception("refund %s not sent yet; retry-refunds will send it", row.request_key)
+            return False
+        return True
+
+    def send(self, row: PaymentRefund) -> None:
+        """Ask Stripe for a refund written down as ``requested``.
+
+        A destination charge pulls the tutor's transfer back (``reverse_transfer``); the
+        platform returns its own share of the application fee to the tutor but keeps the
+        processing allowance, because Stripe keeps its fee on a refund. Stripe refusing the
+        refund outright marks it ``failed``.
+
+        :raises stripe.StripeError: Stripe could not be reached or answered with an error
+            other than a refusal; the row stays ``requested``.
+        """
+        if row.status != ledger.REQUESTED:
             return
-        amount = min(amount_cents, payment.amount_cents - payment.refunded_cents)
-        if amount <= 0:
-            return
-        intent = self.client.v1.payment_intents.retrieve(payment.payment_reference)
+        payment = db.session.get(Payment, row.payment_id)
+        assert payment is not None and payment.payment_reference
+        intent = self.client.v1.payment_intents.retrieve(
+            payment.payment_reference, {"expand": ["latest_charge"]}
+        )
         params: dict[str, t.Any] = {
             "payment_intent": payment.payment_reference,
-            "amount": amount,
+            "amount": amounts.to_stripe(row.amount_cents, payment.currency),
             "reason": "requested_by_customer",
-            "metadata": {"booking_uid": booking.uid, "reason": reason[:500]},
+            "metadata": {"refund_key": row.request_key, "reason": row.reason[:500]},
         }
         if intent.transfer_data:
             params["reverse_transfer"] = True
-            if intent.application_fee_amount:
-                params["refund_application_fee"] = True
-        refund = self.client.v1.refunds.create(
-            t.cast(t.Any, params),
-            # Keyed by what was already returned, so a retry cannot refund twice while a
-            # later, separate refund of the remainder still gets its own key.
-            {"idempotency_key": f"refund-{booking.uid}-{payment.refunded_cents}-{amount}"},
+            self._return_platform_share(intent, payment, row)
+        try:
+            refund = self.client.v1.refunds.create(
+                t.cast(t.Any, params), {"idempotency_key": row.request_key}
+            )
+        except stripe.InvalidRequestError as exc:
+            self._note(row, "failed", exc.code or "refused")
+            raise
+        status = getattr(refund, "status", None) or "pending"
+        self._note(row, status, getattr(refund, "failure_reason", None), refund.id)
+        log.info("refund %s of payment %s: %s", row.request_key, payment.id, status)
+
+    def _return_platform_share(
+        self, intent: stripe.PaymentIntent, payment: Payment, row: PaymentRefund
+    ) -> None:
+        charge = intent.latest_charge
+        fee_id = getattr(charge, "application_fee", None) if charge is not None else None
+        if isinstance(fee_id, stripe.ApplicationFee):
+            fee_id = fee_id.id
+        back = amounts.prorate(row.amount_cents, payment.amount_cents, payment.platform_fee_cents)
+        if not fee_id or back <= 0:
+            return
+        self.client.v1.application_fees.refunds.create(
+            str(fee_id),
+            {"amount": amounts.to_stripe(back, payment.currency)},
+            {"idempotency_key": f"{row.request_key}-share"},
         )
+
+    @staticmethod
+    def _note(
+        row: PaymentRefund, status: str, failure: str | None, external_id: str | None = None
+    ) -> None:
         session = db.session()
         with write_transaction(session):
-            session.refresh(payment)
-            ledger.record_refund(payment, payment.refunded_cents + refund.amount)
-        log.info("refunded %s cents of booking %s (%s)", refund.amount, booking.id, reason)
+            session.refresh(row)
+            if external_id and not row.external_id:
+                row.external_id = external_id
+            ledger.apply_refund_status(row, status, failure)
+            payment = session.get(Payment, row.payment_id)
+            assert payment is not None
+            ledger.settle_totals(payment)
+
+    # -- checkouts and payouts --------------------------------------------------------------
 
     def expire_checkout(self, booking: Booking) -> None:
         """End the booking's open Checkout Session, so a cancelled hold cannot be paid."""
         payment = ledger.latest_payment(booking, [ledger.PENDING])
-        if payment is None:
-            return
+        if payment is not None:
+            self._expire_at_stripe(payment)
+
+    def _expire_at_stripe(self, payment: Payment) -> None:
         try:
             self.client.v1.checkout.sessions.expire(payment.external_id)
         except stripe.InvalidRequestError as exc:
             # Already paid or expired: its own webhook tells us which.
             log.info("checkout %s not expired: %s", payment.external_id, exc.user_message)
+        except stripe.StripeError:
+            # It expires by itself with the hold; paying it meanwhile is refunded.
+            log.exception("checkout %s could not be expired now", payment.external_id)
 
     def payout_onboarding_url(self, tutor: TutorProfile, return_url: str | None = None) -> str:
         """A one-time Stripe link where *tutor* sets up (or finishes) their payout account."""

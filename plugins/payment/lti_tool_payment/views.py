@@ -11,20 +11,25 @@ from flask import Response
 from flask import abort
 from flask import jsonify
 from flask import redirect
+from flask import render_template
 from flask import request
 from flask.blueprints import BlueprintSetupState
 from werkzeug.wrappers import Response as BaseResponse
 
 from lti_tool.auth import current_user
 from lti_tool.auth import require_user
+from lti_tool.models import TutorProfile
 from lti_tool.web.csrf import csrf_exempt
 from lti_tool_payment import connect
 from lti_tool_payment import webhooks
 from lti_tool_payment.provider import StripeProvider
+from lti_tool_payment.report import payout_lines
+from lti_tool_payment.settings import Settings
+from lti_tool_payment.state import PluginState
 from lti_tool_payment.state import configure
 from lti_tool_payment.state import plugin_state
 
-bp = Blueprint("payment", __name__)
+bp = Blueprint("payment", __name__, template_folder="templates")
 #: Stripe's own default: a signature older than this is refused, so a captured delivery
 #: cannot be replayed later.
 SIGNATURE_TOLERANCE_S = 300
@@ -48,27 +53,45 @@ def webhook() -> Response | tuple[Response, int]:
     state = plugin_state()
     if state is None:
         return _refuse(404, "payments_off", "Stripe payments are not configured on this site.")
-    try:
-        event = stripe.Webhook.construct_event(
-            request.get_data(),
-            request.headers.get("Stripe-Signature"),
-            state.settings.webhook_secret,
-            tolerance=SIGNATURE_TOLERANCE_S,
-            api_key=state.settings.secret_key,
-        )
-    except stripe.SignatureVerificationError as exc:
-        return _refuse(400, "bad_signature", exc.user_message or str(exc))
-    except ValueError:
-        return _refuse(400, "bad_payload", "The body is not a JSON Stripe event.")
+    event, problem = _verified_event(state.settings)
+    if event is None:
+        return _refuse(400, problem[0], problem[1])
     body = event.to_dict()
-    outcome = webhooks.handle(body, StripeProvider(state))
+    try:
+        outcome = webhooks.handle(body, StripeProvider(state))
+    except webhooks.Retry as exc:
+        # Not 2xx, so Stripe delivers the event again later and the work gets finished.
+        return _refuse(503, "try_again", str(exc))
     return jsonify({"received": True, "event": body["id"], "outcome": outcome})
 
 
-@bp.get(connect.ONBOARDING_PATH)
-@require_user
-def onboarding() -> BaseResponse:
-    """Send a tutor to Stripe's onboarding; Stripe sends them back here when a link expires."""
+def _verified_event(settings: Settings) -> tuple[stripe.Event | None, tuple[str, str]]:
+    """The event, checked against the account endpoint's secret and, for account events,
+    the Connect endpoint's own one; or why it was refused."""
+    secrets = [settings.webhook_secret]
+    if settings.connect_webhook_secret:
+        secrets.append(settings.connect_webhook_secret)
+    problem = ("bad_signature", "No signature.")
+    for secret in secrets:
+        try:
+            event = stripe.Webhook.construct_event(
+                request.get_data(),
+                request.headers.get("Stripe-Signature"),
+                secret,
+                tolerance=SIGNATURE_TOLERANCE_S,
+                api_key=settings.secret_key,
+            )
+        except stripe.SignatureVerificationError as exc:
+            problem = ("bad_signature", exc.user_message or str(exc))
+        except ValueError:
+            return None, ("bad_payload", "The body is not a JSON Stripe event.")
+        else:
+            return event, ("", "")
+    return None, problem
+
+
+def _tutor_and_state() -> tuple[TutorProfile, PluginState]:
+    """The signed-in tutor and the plugin's state; 404 when payouts are off, 403 for others."""
     state = plugin_state()
     if state is None:
         abort(404, description="Payouts are not set up on this site.")
@@ -76,6 +99,44 @@ def onboarding() -> BaseResponse:
     tutor = user.tutor_profile if user is not None else None
     if tutor is None:
         abort(403, description="Only tutors have payout accounts.")
+    return tutor, state
+
+
+@bp.get(connect.ONBOARDING_PATH)
+@require_user
+def onboarding() -> BaseResponse:
+    """Send a tutor to Stripe's onboarding; Stripe sends them back here when a link expires."""
+    tutor, state = _tutor_and_state()
     back = request.args.get("next", "")
     return_url = back if back.startswith("/") and not back.startswith("//") else None
     return redirect(StripeProvider(state).payout_onboarding_url(tutor, return_url))
+
+
+@bp.get(connect.RETURN_PATH)
+@require_user
+def onboarding_return() -> BaseResponse:
+    """Where Stripe sends a tutor back: ask Stripe how far onboarding got, then go on."""
+    tutor, state = _tutor_and_state()
+    row = connect.account_of(tutor)
+    if row is not None:
+        try:
+            connect.refresh(state.client, row)
+        except stripe.StripeError:
+            pass  # account.updated will tell
+    back = request.args.get("next", "")
+    same_site = back.startswith(request.url_root) or (
+        back.startswith("/") and not back.startswith("//")
+    )
+    return redirect(back if same_site else connect.DEFAULT_RETURN_PATH)
+
+
+@bp.get("/payments/stripe/payouts")
+@require_user
+def payouts_page() -> str:
+    """A tutor's paid sessions: the price, what the platform keeps, what covers Stripe's fee,
+    what was refunded, and what reaches them."""
+    tutor, _state = _tutor_and_state()
+    row = connect.account_of(tutor)
+    return render_template(
+        "payment/payouts.html", lines=payout_lines(tutor), account=row, tutor=tutor
+    )

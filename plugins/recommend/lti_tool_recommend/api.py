@@ -88,7 +88,9 @@ def _filters() -> dict[str, t.Any]:
         filters["language"] = language
     if price := request.args.get("max_price", "").strip():
         try:
-            filters["max_price_cents"] = parse_price(price, "max_price")
+            filters["max_price_cents"] = parse_price(
+                price, "max_price", currency=current_app.config["CURRENCY"]
+            )
         except TutorSettingsError as exc:
             raise BadQuery(str(exc)) from None
     days = _whole("free_within_days", None, 1, MAX_DAYS)

@@ -36,9 +36,17 @@ def stripe_settings(fake: FakeStripe, **changes: str) -> dict[str, str]:
 @pytest.fixture(autouse=True)
 def _no_stripe_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """This machine's own Stripe settings must not leak into the tests."""
-    for name in (settings.SECRET_KEY, settings.WEBHOOK_SECRET, settings.API_BASE):
+    for name in (
+        settings.SECRET_KEY,
+        settings.WEBHOOK_SECRET,
+        settings.CONNECT_WEBHOOK_SECRET,
+        settings.API_BASE,
+        settings.FEE_PERCENT,
+        settings.PROCESSING_PERCENT,
+        settings.PROCESSING_FIXED,
+        settings.PAYMENT_METHODS,
+    ):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.delenv(settings.FEE_PERCENT, raising=False)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import typing as t
 from dataclasses import dataclass
 
@@ -10,9 +11,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from lti_tool.database import write_transaction
 from lti_tool.models import AuditEntry
 from lti_tool.models import Booking
 from lti_tool.models import Payment
+from lti_tool.models import PayoutAccount
 from lti_tool.models import TutorProfile
 from lti_tool.models import User
 from lti_tool.models import WebhookEvent
@@ -38,13 +41,27 @@ class World:
     client: FlaskClient
 
 
-def make_world(app: Flask, *, price_cents: int = 6000, payout_account: str | None = None) -> World:
-    tutor = make_tutor(
-        [make_subject()],
-        name="Tess Tutor",
-        price_cents=price_cents,
-        payout_account_id=payout_account,
-    )
+def make_world(
+    app: Flask,
+    *,
+    price_cents: int = 6000,
+    payout_account: str | None = None,
+    payable: bool = True,
+) -> World:
+    """A tutor (with a Connect account when *payout_account* is given, payable or not) and a
+    signed-in learner."""
+    tutor = make_tutor([make_subject()], name="Tess Tutor", price_cents=price_cents)
+    if payout_account is not None:
+        with write_transaction(db.session()):
+            db.session.add(
+                PayoutAccount(
+                    provider="stripe",
+                    tutor_id=tutor.id,
+                    request_key=secrets.token_hex(16),
+                    account_id=payout_account,
+                    payable=payable,
+                )
+            )
     learner = make_user("Lena Learner", timezone="UTC")
     return World(tutor, learner, sign_in(app.test_client(), learner))
 

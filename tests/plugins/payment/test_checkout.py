@@ -39,9 +39,11 @@ def test_a_paid_booking_is_held_and_sent_to_checkout(
     session = fake.sessions[answer.json["redirect_url"].rsplit("/", 1)[1]]
     assert answer.json["redirect_url"] == session["url"] == f"{fake.url}/pay/{session['id']}"
     uid, booking_id = answer.json["uid"], answer.json["id"]
-    assert call.idempotency_key == f"checkout-{uid}"
     params = call.params
+    assert call.idempotency_key == f"checkout-{uid}-6000-{params['expires_at']}"
     assert params["mode"] == "payment"
+    # Only methods that confirm while the learner waits, named explicitly.
+    assert params["payment_method_types"] == ["card"]
     (item,) = params["line_items"]
     assert item["quantity"] == "1"
     assert item["price_data"]["unit_amount"] == "6000"
@@ -71,7 +73,8 @@ def test_a_paid_booking_is_held_and_sent_to_checkout(
 def test_a_tutor_with_a_payout_account_gets_a_destination_charge_less_the_fee(
     app: Flask, fake: FakeStripe
 ) -> None:
-    world = make_world(app, price_cents=5000, payout_account="acct_test_tutor")
+    account = fake.active_account()
+    world = make_world(app, price_cents=5000, payout_account=account)
 
     answer = book(world, duration=45)  # pro rata: 45 minutes of 50.00 an hour
 
@@ -79,9 +82,11 @@ def test_a_tutor_with_a_payout_account_gets_a_destination_charge_less_the_fee(
     (call,) = fake.calls("POST", CHECKOUT)
     assert call.params["line_items"][0]["price_data"]["unit_amount"] == "3750"
     intent = call.params["payment_intent_data"]
-    assert intent["transfer_data"] == {"destination": "acct_test_tutor"}
-    assert intent["application_fee_amount"] == "375"  # 10 percent
-    assert payment_of(answer.json["id"]).platform_fee_cents == 375
+    assert intent["transfer_data"] == {"destination": account}
+    # 10 percent for the platform (375) and Stripe's 2.9 % + 0.30 (108.75 -> 109, + 30).
+    assert intent["application_fee_amount"] == str(375 + 139)
+    payment = payment_of(answer.json["id"])
+    assert (payment.platform_fee_cents, payment.processing_fee_cents) == (375, 139)
 
 
 def test_asking_again_for_one_booking_reuses_its_checkout(app: Flask, fake: FakeStripe) -> None:
@@ -102,9 +107,8 @@ def test_stripe_answers_a_repeated_request_with_the_first_session(
     world = make_world(app)
     booking_id = book(world).json["id"]
     provider = pm.hook.payment_provider()
-    booking = fresh(Booking, booking_id)
-    params = fake.calls("POST", CHECKOUT)[0].params
-    key = {"idempotency_key": f"checkout-{booking.uid}"}
+    first = fake.calls("POST", CHECKOUT)[0]
+    params, key = first.params, {"idempotency_key": str(first.idempotency_key)}
 
     repeated = provider.client.v1.checkout.sessions.create(params, key)
 

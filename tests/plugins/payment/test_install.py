@@ -73,6 +73,13 @@ def test_a_secret_key_without_a_webhook_secret_stops_start_up(
         ({"platform_fee_percent": "ten"}, settings.FEE_PERCENT),
         ({"stripe_api_base": "ftp://stripe.example"}, settings.API_BASE),
         ({"hold_minutes": 15}, settings.HOLD_MINUTES),
+        ({"stripe_fee_percent": "-1"}, settings.PROCESSING_PERCENT),
+        ({"stripe_fee_fixed": "lots"}, settings.PROCESSING_FIXED),
+        ({"stripe_connect_webhook_secret": "nope"}, settings.CONNECT_WEBHOOK_SECRET),
+        # Settles days later, after any hold has run out.
+        ({"stripe_payment_methods": "card,sepa_debit"}, "sepa_debit confirms days after"),
+        ({"stripe_payment_methods": "card,carrier_pigeon"}, "'carrier_pigeon' is not"),
+        ({"stripe_payment_methods": " , "}, settings.PAYMENT_METHODS),
     ],
 )
 def test_a_wrong_setting_is_named(sqlite_url: str, changes: dict[str, object], named: str) -> None:

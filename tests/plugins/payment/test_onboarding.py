@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
+import sqlalchemy as sa
 from flask import Flask
 
+from lti_tool.models import PayoutAccount
 from lti_tool.models import TutorProfile
+from lti_tool.models import db
 from lti_tool.plugins import pm
 from tests.booking import make_user
 from tests.booking import sign_in
@@ -12,6 +17,9 @@ from tests.booking import sign_in
 from .fake_stripe import FakeStripe
 from .helpers import fresh
 from .helpers import make_world
+
+ROOT = "http://127.0.0.1:5000"
+PAYOUTS = "https://site.example/tutor/payouts"
 
 
 def test_the_first_link_creates_an_express_account_and_later_ones_reuse_it(
@@ -28,15 +36,24 @@ def test_the_first_link_creates_an_express_account_and_later_ones_reuse_it(
     (created,) = fake.calls("POST", "/v1/accounts")
     assert created.params["type"] == "express"
     assert created.params["capabilities"] == {"transfers": {"requested": "true"}}
-    assert created.idempotency_key == f"connect-account-tutor-{tutor.id}"
     (account_id,) = fake.accounts
-    assert fresh(TutorProfile, tutor.id).payout_account_id == account_id
+    row = db.session.scalars(sa.select(PayoutAccount)).one()
+    assert (row.tutor_id, row.account_id, row.payable) == (tutor.id, account_id, False)
+    # A random key stored before asking: unique to this site's tutor, the same on a retry.
+    assert created.idempotency_key == f"connect-account-{row.request_key}"
+    assert len(row.request_key) == 32
     links = fake.calls("POST", "/v1/account_links")
     assert [link.params["account"] for link in links] == [account_id, account_id]
     assert links[0].params["type"] == "account_onboarding"
     assert links[0].params["refresh_url"] == "http://127.0.0.1:5000/payments/stripe/onboarding"
-    assert links[0].params["return_url"] == "http://127.0.0.1:5000/tutor/availability"
-    assert links[1].params["return_url"] == "https://site.example/tutor/payouts"
+    # Back through the page that asks Stripe how far onboarding got, then on.
+    back = "http://127.0.0.1:5000/payments/stripe/onboarding/return?next="
+    assert links[0].params["return_url"] == back + quote(
+        "http://127.0.0.1:5000/tutor/availability", safe=""
+    )
+    assert links[1].params["return_url"] == back + quote(
+        "https://site.example/tutor/payouts", safe=""
+    )
     assert first == second == f"{fake.url}/connect/onboarding/{account_id}"
 
 
@@ -51,7 +68,9 @@ def test_the_onboarding_page_sends_a_tutor_to_stripe(app: Flask, fake: FakeStrip
     assert answer.headers["Location"] == f"{fake.url}/connect/onboarding/{account_id}"
     (link,) = fake.calls("POST", "/v1/account_links")
     assert link.params["refresh_url"] == "http://localhost/payments/stripe/onboarding"
-    assert link.params["return_url"] == "http://localhost/dashboard"
+    assert link.params["return_url"] == (
+        "http://localhost/payments/stripe/onboarding/return?next=http%3A%2F%2Flocalhost%2Fdashboard"
+    )
 
 
 def test_only_tutors_have_payout_accounts(app: Flask, fake: FakeStripe) -> None:

@@ -36,19 +36,23 @@ def cancel(world: World, booking: Booking, as_tutor: bool = False) -> int:
 def test_a_learner_cancelling_before_the_cutoff_gets_everything_back(
     app: Flask, fake: FakeStripe
 ) -> None:
-    world = make_world(app, payout_account="acct_test_tutor")
+    world = make_world(app, payout_account=fake.active_account())
     booking = paid_booking(world, fake, start=LATER)
     (intent_id,) = fake.intents
+    checkout = payment_of(booking.id).external_id
 
     assert cancel(world, booking) == 200
 
     (refund,) = fake.calls("POST", REFUNDS)
     assert refund.params["payment_intent"] == intent_id
     assert refund.params["amount"] == "6000"
-    # The tutor's transfer and the platform's fee both come back, so nobody is out of pocket.
+    # The tutor's transfer comes back; the platform returns its own share (10 %) of the
+    # application fee to the tutor and keeps the allowance that paid Stripe's fee.
     assert refund.params["reverse_transfer"] == "true"
-    assert refund.params["refund_application_fee"] == "true"
-    assert refund.idempotency_key == f"refund-{booking.uid}-0-6000"
+    assert "refund_application_fee" not in refund.params
+    (share,) = [c for c in fake.requests if "/v1/application_fees/" in c.path]
+    assert share.params["amount"] == "600"
+    assert refund.idempotency_key == f"refund-{checkout}-1"
     payment = payment_of(booking.id)
     assert (payment.status, payment.refunded_cents) == ("refunded", 6000)
 
@@ -65,18 +69,20 @@ def test_a_learner_cannot_cancel_after_the_cutoff_and_nothing_is_refunded(
     assert fake.calls("POST", REFUNDS) == []
 
 
-def test_an_admin_cancelling_after_the_cutoff_refunds_nothing(app: Flask, fake: FakeStripe) -> None:
+def test_an_admin_cancelling_after_the_cutoff_refunds_in_full(app: Flask, fake: FakeStripe) -> None:
     world = make_world(app)
     booking = paid_booking(world, fake, start=SOON)
     admin = sign_in(app.test_client(), make_user("Ada Admin", roles=[RoleName.ADMIN]))
 
     answer = admin.delete(f"/api/v1/bookings/{booking.id}?reason=no+room", headers=CSRF)
 
+    # The learner is not at fault, so nobody keeps their money.
     assert answer.status_code == 200, answer.json
     assert fresh(Booking, booking.id).state == BookingState.CANCELLED
-    assert fake.calls("POST", REFUNDS) == []
+    (refund,) = fake.calls("POST", REFUNDS)
+    assert refund.params["amount"] == "6000"
     payment = payment_of(booking.id)
-    assert (payment.status, payment.refunded_cents) == ("paid", 0)
+    assert (payment.status, payment.refunded_cents) == ("refunded", 6000)
 
 
 def test_a_tutor_cancelling_refunds_in_full_even_after_the_cutoff(

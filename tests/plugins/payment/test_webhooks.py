@@ -9,6 +9,7 @@ from flask.testing import FlaskClient
 
 from lti_tool.models import Booking
 from lti_tool.models import BookingState
+from lti_tool.plugins import pm
 from tests.booking import FakeClock
 
 from .fake_stripe import FakeStripe
@@ -182,15 +183,21 @@ def test_refund_reports_are_recorded_once_and_never_go_backwards(
     world = make_world(app)
     booking = paid_booking(world, fake)
     (intent_id,) = fake.intents
-    charge = {"id": "ch_test_1", "object": "charge", "amount": 6000, "payment_intent": intent_id}
-    partial = fake.emit("charge.refunded", {**charge, "amount_refunded": 2000})
-    whole = fake.emit("charge.refunded", {**charge, "amount_refunded": 6000})
+    client = pm.hook.payment_provider().client
+    seen = len(fake.events)
+    # Two refunds from Stripe's dashboard: 20.00, then the remaining 40.00.
+    client.v1.refunds.create({"payment_intent": intent_id, "amount": 2000})
+    partial = [e for e in fake.events[seen:] if e["type"] == "charge.refunded"][0]
+    seen = len(fake.events)
+    client.v1.refunds.create({"payment_intent": intent_id})
+    whole = [e for e in fake.events[seen:] if e["type"] == "charge.refunded"][0]
 
     outcomes = [post_event(world.client, fake, e).json["outcome"] for e in (whole, partial, whole)]
 
     assert outcomes == ["recorded", "recorded", "duplicate"]
     payment = payment_of(booking.id)
     assert (payment.status, payment.refunded_cents) == ("refunded", 6000)
+    # A refund made at Stripe is recorded; it does not cancel the session.
     assert fresh(Booking, booking.id).state == BookingState.CONFIRMED
 
 
