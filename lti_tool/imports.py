@@ -295,14 +295,32 @@ def _booking_rows() -> Iterator[dict[str, t.Any]]:
         yield dict(zip(EXPORT_COLUMNS, values, strict=True))
 
 
+#: A cell starting with one of these is run as a formula by spreadsheet programs.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: t.Any) -> t.Any:
+    """*value*, with text that a spreadsheet would run as a formula (a tutor named
+    ``=HYPERLINK(...)``) turned into plain text by a leading apostrophe. Numbers stay numbers."""
+    if not isinstance(value, str) or not value.startswith(FORMULA_STARTS):
+        return value
+    try:
+        Decimal(value)
+    except InvalidOperation:
+        return "'" + value
+    return value
+
+
 def export_bookings(stream: t.TextIO, fmt: str = "csv") -> int:
-    """Write every booking to *stream* as CSV or a JSON array; returns how many."""
+    """Write every booking to *stream* as CSV or a JSON array; returns how many.
+
+    CSV cells are made :func:`spreadsheet_safe`; JSON keeps every value as it is."""
     count = 0
     if fmt == "csv":
         writer = csv.DictWriter(stream, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
         writer.writeheader()
         for record in _booking_rows():
-            writer.writerow(record)
+            writer.writerow({key: spreadsheet_safe(value) for key, value in record.items()})
             count += 1
         return count
     stream.write("[")

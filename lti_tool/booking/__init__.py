@@ -13,6 +13,7 @@ from lti_tool.booking.errors import PastCutoff
 from lti_tool.booking.errors import PaymentNotPossible
 from lti_tool.booking.errors import SlotNotOffered
 from lti_tool.booking.errors import SlotTaken
+from lti_tool.booking.errors import TooManyHolds
 from lti_tool.booking.service import BookingService
 from lti_tool.booking.service import booking_service
 
@@ -26,6 +27,7 @@ __all__ = [
     "PaymentNotPossible",
     "SlotNotOffered",
     "SlotTaken",
+    "TooManyHolds",
     "app_clock",
     "as_utc",
     "booking_service",

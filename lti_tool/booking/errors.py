@@ -66,3 +66,11 @@ class PaymentNotPossible(BookingError):
 
     status = 409
     code = "payment_not_possible"
+
+
+class TooManyHolds(BookingError):
+    """The learner already holds as many unpaid sessions as one person may; one of them must be
+    paid, cancelled or run out first. Without a cap one person could empty a tutor's week."""
+
+    status = 429
+    code = "too_many_holds"

@@ -34,6 +34,7 @@ from lti_tool.booking.errors import InvalidBooking
 from lti_tool.booking.errors import InvalidTransition
 from lti_tool.booking.errors import PastCutoff
 from lti_tool.booking.errors import PaymentNotPossible
+from lti_tool.booking.errors import TooManyHolds
 from lti_tool.database import write_transaction
 from lti_tool.models import Booking
 from lti_tool.models import BookingState
@@ -68,6 +69,7 @@ class BookingService:
     :param cancel_cutoff_hours: until this long before the start a learner may cancel or
         move a confirmed booking, with a full refund.
     :param currency: ISO 4217 code stored with each booking's price.
+    :param max_holds: unpaid holds one learner may have at once.
     """
 
     def __init__(
@@ -79,6 +81,7 @@ class BookingService:
         hold_minutes: int = 30,
         cancel_cutoff_hours: int = 24,
         currency: str = "usd",
+        max_holds: int = 3,
     ) -> None:
         # write_transaction needs the Session itself, not Flask-SQLAlchemy's scoped proxy.
         self.session = session() if isinstance(session, scoped_session) else session
@@ -87,6 +90,7 @@ class BookingService:
         self.hold = dt.timedelta(minutes=hold_minutes)
         self.cutoff = dt.timedelta(hours=cancel_cutoff_hours)
         self.currency = currency
+        self.max_holds = max_holds
 
     def now(self) -> dt.datetime:
         return as_utc(self.clock(), "the clock")
@@ -108,12 +112,14 @@ class BookingService:
         :raises SlotNotOffered: the tutor does not offer *start* at all right now.
         :raises SlotTaken: another booking occupies the time.
         :raises PaymentNotPossible: payment is needed and the provider cannot take it now.
+        :raises TooManyHolds: payment is needed and *learner* already holds ``max_holds``.
         """
         start = as_utc(start, "start")
         rules.check_offer(learner, tutor, subject, duration_min)
         now = self.now()
 
         def work() -> tuple[Booking, list[Announcement]]:
+            writes.lock_learner(self.session, learner)
             writes.lock_tutor(self.session, tutor)
             news = writes.expire_holds(self.session, now, Booking.tutor_id == tutor.id)
             rules.check_slot(self.session, tutor, start, duration_min, now)
@@ -138,6 +144,13 @@ class BookingService:
                     if booking in self.session:
                         self.session.expunge(booking)
                     raise PaymentNotPossible(refusal)
+                if writes.held_by(self.session, learner, now) >= self.max_holds:
+                    if booking in self.session:
+                        self.session.expunge(booking)
+                    raise TooManyHolds(
+                        f"You already hold {self.max_holds} unpaid sessions; pay for or "
+                        "cancel one of them (or let it run out) before holding another."
+                    )
                 booking.state, booking.hold_expires_at = HELD, now + self.hold
             else:
                 booking.state = CONFIRMED
@@ -335,7 +348,8 @@ class BookingService:
 
 def booking_service(session: Session | None = None) -> BookingService:
     """The service wired from ``current_app``: its database session, plugins, clock and
-    ``HOLD_MINUTES``/``CANCEL_CUTOFF_HOURS``/``CURRENCY`` settings."""
+    ``HOLD_MINUTES``/``CANCEL_CUTOFF_HOURS``/``CURRENCY``/``MAX_HOLDS_PER_LEARNER``
+    settings."""
     config = current_app.config
     return BookingService(
         session or db.session(),
@@ -344,4 +358,5 @@ def booking_service(session: Session | None = None) -> BookingService:
         hold_minutes=int(config["HOLD_MINUTES"]),
         cancel_cutoff_hours=int(config["CANCEL_CUTOFF_HOURS"]),
         currency=str(config["CURRENCY"]),
+        max_holds=int(config["MAX_HOLDS_PER_LEARNER"]),
     )

@@ -32,6 +32,26 @@ def lock_tutor(session: Session, tutor: TutorProfile) -> None:
     session.refresh(tutor)
 
 
+def lock_learner(session: Session, learner: User) -> None:
+    """Queue behind any other booking by this learner. Taken before the tutor's lock, always,
+    so two bookings never wait on each other's locks in opposite orders."""
+    session.execute(sa.select(User.id).where(User.id == learner.id).with_for_update())
+
+
+def held_by(session: Session, learner: User, now: dt.datetime) -> int:
+    """How many unpaid holds *learner* has that have not run out by *now*."""
+    count = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Booking)
+        .where(
+            Booking.learner_id == learner.id,
+            Booking.state == BookingState.HELD,
+            Booking.hold_expires_at > now,
+        )
+    )
+    return int(count or 0)
+
+
 def lock_booking(session: Session, booking: Booking) -> None:
     session.execute(sa.select(Booking.id).where(Booking.id == booking.id).with_for_update())
     session.refresh(booking)

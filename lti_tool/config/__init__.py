@@ -144,6 +144,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("load_plugins", _string),
     Setting("currency", _currency),
     Setting("hold_minutes", _positive_integer),
+    Setting("max_holds_per_learner", _positive_integer),
     Setting("cancel_cutoff_hours", _integer),
     Setting("realtime_diagnostics", _boolean),
     Setting("smtp_host", _string),

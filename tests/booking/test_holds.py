@@ -3,6 +3,7 @@ give it back. Time is moved through ``app.config["CLOCK"]``, never slept."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -165,3 +166,41 @@ def test_expire_holds_command_records_lapsed_holds(
     db.session.expire_all()
     assert db.session.get(Booking, held.id).state == BookingState.EXPIRED  # type: ignore[union-attr]
     assert recorder.names(held.id)[-1] == "expired"
+
+
+def test_one_learner_racing_thirty_holds_gets_at_most_the_cap(
+    app: Flask, clock: FakeClock, recorder: EventRecorder
+) -> None:
+    # Thirty tutors, one slot each: without a cap one person could hold all of them.
+    subject = make_subject()
+    tutors = [make_tutor([subject]) for _ in range(30)]
+    squatter = make_user("Squatter")
+    clients = [sign_in(app.test_client(), squatter) for _ in tutors]
+    cap = app.config["MAX_HOLDS_PER_LEARNER"]
+    bodies = [request_body(tutor) for tutor in tutors]
+    squatter_id = squatter.id
+    db.session.rollback()
+    barrier = threading.Barrier(len(tutors))
+    answers: list[tuple[int, Any]] = []
+
+    def hold(i: int) -> None:
+        barrier.wait()
+        response = clients[i].post("/api/v1/bookings", json=bodies[i])
+        answers.append((response.status_code, response.json))
+
+    threads = [threading.Thread(target=hold, args=(i,)) for i in range(len(tutors))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(status for status, _ in answers) == [201] * cap + [429] * (30 - cap)
+    refused = [body for status, body in answers if status == 429]
+    assert {body["error"] for body in refused} == {"too_many_holds"}
+    db.session.rollback()
+    held = db.session.scalars(sa.select(Booking).where(Booking.learner_id == squatter_id)).all()
+    assert len(held) == cap
+    # Once a hold runs out, the learner may hold another.
+    clock.advance(minutes=31)
+    again = clients[0].post("/api/v1/bookings", json=bodies[-1])
+    assert again.status_code == 201, again.json

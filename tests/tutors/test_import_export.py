@@ -289,6 +289,26 @@ def test_export_bookings(app: Flask, tmp_path: Path) -> None:
     assert exported[1]["start_utc"] == "2026-06-02T13:30:00Z"
 
 
+def test_exported_csv_cells_never_run_as_spreadsheet_formulas(app: Flask, tmp_path: Path) -> None:
+    tutor = make_tutor(name='=HYPERLINK("http://evil.example","click")', price_cents=3000)
+    tutor.external_id = "@SUM(A1)"
+    db.session.commit()
+    learner = make_user(email="+cmd@example.org")
+    make_booking(tutor, learner, dt.datetime(2026, 6, 1, 13, 30, tzinfo=dt.UTC))
+
+    out = tmp_path / "bookings.csv"
+    assert run(app, "export", "bookings", "--output", str(out)).exit_code == 0
+    (record,) = csv.DictReader(io.StringIO(out.read_text(), newline=""))
+
+    assert record["tutor_name"] == "'" + '=HYPERLINK("http://evil.example","click")'
+    assert record["tutor_external_id"] == "'@SUM(A1)"
+    assert record["learner_email"] == "'+cmd@example.org"
+    assert record["price"] == "30.00"
+    # JSON is for programs, not spreadsheets: it keeps the name as it is.
+    exported = json.loads(run(app, "export", "bookings", "--format", "json").stdout)
+    assert exported[0]["tutor_name"].startswith("=HYPERLINK")
+
+
 @pytest.mark.parametrize(
     ("currency", "price", "hourly", "session", "exported"),
     [
