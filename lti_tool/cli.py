@@ -173,6 +173,83 @@ def expire_holds_command() -> None:
     click.echo(f"{len(expired)} held booking(s) expired.")
 
 
+@cli.group("privacy")
+def privacy_group() -> None:
+    """A person's data: export it, erase it (docs/privacy.md)."""
+
+
+def _person(email: str | None, user_id: int | None) -> t.Any:
+    import sqlalchemy as sa
+
+    from lti_tool.models import User
+    from lti_tool.models import db
+
+    if (email is None) == (user_id is None):
+        fail("give exactly one of --email and --user-id")
+    if email is not None:
+        user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+    else:
+        user = db.session.get(User, user_id)
+    if user is None:
+        fail(f"no person with {'e-mail ' + str(email) if email else 'id ' + str(user_id)}", 1)
+    return user
+
+
+_PERSON_OPTIONS = (
+    click.option("--email", help="The person's e-mail address."),
+    click.option("--user-id", type=click.IntRange(1, 2**63 - 1), help="The person's id."),
+)
+
+
+def _person_options(command: t.Callable[..., None]) -> t.Callable[..., None]:
+    for option in reversed(_PERSON_OPTIONS):
+        command = option(command)
+    return command
+
+
+@privacy_group.command("export")
+@_person_options
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), help="Default: stdout.")
+@with_appcontext
+def privacy_export_command(email: str | None, user_id: int | None, output: str | None) -> None:
+    """Everything kept about one person, as JSON."""
+    import json
+
+    from lti_tool.privacy import export_person
+
+    data = json.dumps(export_person(_person(email, user_id)), indent=2, ensure_ascii=False)
+    if output is None:
+        click.echo(data)
+        return
+    with open(output, "w", encoding="utf-8") as stream:
+        stream.write(data + "\n")
+    click.echo(f"Wrote {output}.", err=True)
+
+
+@privacy_group.command("erase")
+@_person_options
+@click.option("--cancel-upcoming", is_flag=True, help="Cancel their open sessions first.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def privacy_erase_command(
+    email: str | None, user_id: int | None, cancel_upcoming: bool, yes: bool
+) -> None:
+    """Erase what names or describes one person; bookings, payments and audit rows stay,
+    anonymous."""
+    from lti_tool.booking import current_time
+    from lti_tool.privacy import ErasureRefused
+    from lti_tool.privacy import erase_person
+
+    user = _person(email, user_id)
+    if not yes:
+        click.confirm(f"Erase person {user.id} ({user.name})? This cannot be undone", abort=True)
+    try:
+        erased = erase_person(user, now=current_time(), cancel_upcoming=cancel_upcoming)
+    except ErasureRefused as exc:
+        fail(str(exc), 1)
+    click.echo(f"Person {erased} erased.")
+
+
 def main() -> None:
     try:
         load_plugins()

@@ -1,0 +1,211 @@
+"""A person's data: everything the tool keeps about them, and erasing it.
+
+Erasure keeps what others rely on and what the law asks to keep: the bookings themselves (a
+tutor's history, an institution's report, the gradebook), payments and refunds (accounting)
+and audit rows (who changed what, with the person now anonymous). Everything that names or
+describes the person goes: name, e-mail, password, time zone, languages, LTI identities,
+interests, favourites, imported history, the words they wrote (reviews, chat, cancellation
+reasons) and, for a tutor, their profile text. The rating of a review stays, so tutors'
+averages still add up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import typing as t
+
+import sqlalchemy as sa
+
+from lti_tool.database import write_transaction
+from lti_tool.models import AuditEntry
+from lti_tool.models import Booking
+from lti_tool.models import BookingState
+from lti_tool.models import ChatMessage
+from lti_tool.models import Course
+from lti_tool.models import Enrollment
+from lti_tool.models import Favourite
+from lti_tool.models import Interaction
+from lti_tool.models import LearnerInterest
+from lti_tool.models import LtiIdentity
+from lti_tool.models import Payment
+from lti_tool.models import Review
+from lti_tool.models import TutorProfile
+from lti_tool.models import User
+from lti_tool.models import db
+
+ERASED_NAME = "Erased person"
+#: Keys of an audit row's detail that may hold someone's own words.
+FREE_TEXT_KEYS = ("reason",)
+OPEN = (BookingState.HELD, BookingState.CONFIRMED)
+
+
+class ErasureRefused(Exception):
+    """The person cannot be erased yet; the message says what to do first."""
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def _bookings_of(user: User) -> sa.Select[tuple[Booking]]:
+    tutor_ids = sa.select(TutorProfile.id).where(TutorProfile.user_id == user.id)
+    return sa.select(Booking).where(
+        sa.or_(Booking.learner_id == user.id, Booking.tutor_id.in_(tutor_ids))
+    )
+
+
+def export_person(user: User) -> dict[str, t.Any]:
+    """Everything the tool keeps about *user*, as JSON-ready data."""
+    session = db.session
+    bookings = session.scalars(_bookings_of(user).order_by(Booking.start_at)).all()
+    booking_ids = [b.id for b in bookings]
+    profile = user.tutor_profile
+    courses = session.execute(
+        sa.select(Course.title, Course.label, Enrollment.roles)
+        .join(Enrollment, Enrollment.course_id == Course.id)
+        .where(Enrollment.user_id == user.id)
+    ).all()
+    return {
+        "exported_at": _iso(dt.datetime.now(dt.UTC)),
+        "person": {
+            "id": user.id,
+            "name": user.name,
+            "email": user.email,
+            "timezone": user.timezone,
+            "languages": list(user.languages or []),
+            "roles": [str(role.role) for role in user.roles],
+            "email_verified_at": _iso(user.email_verified_at),
+            "created_at": _iso(user.created_at),
+        },
+        "lti_identities": [
+            {"issuer": identity.issuer, "sub": identity.sub} for identity in user.identities
+        ],
+        "courses": [
+            {"title": title, "label": label, "roles": roles} for title, label, roles in courses
+        ],
+        "tutor_profile": None
+        if profile is None
+        else {
+            "headline": profile.headline,
+            "bio": profile.bio,
+            "timezone": profile.timezone,
+            "price_cents": profile.price_cents,
+        },
+        "interests": [
+            {"subject_id": i.subject_id, "level": i.level}
+            for i in session.scalars(
+                sa.select(LearnerInterest).where(LearnerInterest.user_id == user.id)
+            )
+        ],
+        "favourite_tutor_ids": list(
+            session.scalars(sa.select(Favourite.tutor_id).where(Favourite.user_id == user.id))
+        ),
+        "bookings": [
+            {
+                "uid": b.uid,
+                "as": "learner" if b.learner_id == user.id else "tutor",
+                "subject": b.subject.name,
+                "start_utc": _iso(b.start_at),
+                "end_utc": _iso(b.end_at),
+                "state": b.state.value,
+                "price_cents": b.price_cents,
+                "currency": b.currency,
+                "cancel_reason": b.cancel_reason,
+            }
+            for b in bookings
+        ],
+        "payments": [
+            {
+                "booking_id": p.booking_id,
+                "amount_cents": p.amount_cents,
+                "currency": p.currency,
+                "status": p.status,
+                "refunded_cents": p.refunded_cents,
+            }
+            for p in session.scalars(sa.select(Payment).where(Payment.booking_id.in_(booking_ids)))
+        ],
+        "reviews_written": [
+            {"booking_id": r.booking_id, "rating": r.rating, "comment": r.comment}
+            for r in session.scalars(
+                sa.select(Review)
+                .join(Booking, Booking.id == Review.booking_id)
+                .where(Booking.learner_id == user.id)
+            )
+        ],
+        "chat_messages_sent": [
+            {"booking_id": m.booking_id, "sent_at": _iso(m.sent_at), "body": m.body}
+            for m in session.scalars(
+                sa.select(ChatMessage)
+                .where(ChatMessage.sender_id == user.id)
+                .order_by(ChatMessage.id)
+            )
+        ],
+    }
+
+
+def erase_person(user: User, *, now: dt.datetime, cancel_upcoming: bool = False) -> int:
+    """Erase what names or describes *user*, in one transaction; returns the user's id.
+
+    :raises ErasureRefused: *user* has upcoming open sessions and *cancel_upcoming* is false
+        (cancel them first, so the other side and any refund are taken care of).
+    """
+    upcoming = db.session.scalars(
+        _bookings_of(user).where(Booking.state.in_(OPEN), Booking.end_at > now)
+    ).all()
+    if upcoming and not cancel_upcoming:
+        raise ErasureRefused(
+            f"{len(upcoming)} upcoming session(s) are still open; cancel them first or "
+            "pass --cancel-upcoming"
+        )
+    if upcoming:
+        from lti_tool.booking import booking_service
+
+        service = booking_service()
+        for booking in upcoming:
+            service.cancel(booking, None, "The account was closed.")
+    session = db.session()
+    with write_transaction(session):
+        _erase(session, user)
+    return user.id
+
+
+def _erase(session: sa.orm.Session, user: User) -> None:
+    user.name = ERASED_NAME
+    user.email = None
+    user.password_hash = None
+    user.timezone = None
+    user.external_id = None
+    user.email_verified_at = None
+    user.languages = []
+    user.is_active = False
+    # A new token ends every calendar feed that was handed out.
+    user.calendar_token = secrets.token_urlsafe(32)
+    for model in (LtiIdentity, LearnerInterest, Favourite, Interaction):
+        session.execute(sa.delete(model).where(model.user_id == user.id))
+    profile = user.tutor_profile
+    if profile is not None:
+        profile.headline = ""
+        profile.bio = ""
+        profile.is_active = False
+    booking_ids = sa.select(Booking.id).where(
+        sa.or_(
+            Booking.learner_id == user.id,
+            Booking.tutor_id.in_(sa.select(TutorProfile.id).where(TutorProfile.user_id == user.id)),
+        )
+    )
+    session.execute(sa.update(Booking).where(Booking.id.in_(booking_ids)).values(cancel_reason=""))
+    session.execute(
+        sa.update(Review)
+        .where(Review.booking_id.in_(sa.select(Booking.id).where(Booking.learner_id == user.id)))
+        .values(comment="")
+    )
+    session.execute(sa.update(ChatMessage).where(ChatMessage.sender_id == user.id).values(body=""))
+    entries = session.scalars(
+        sa.select(AuditEntry).where(
+            AuditEntry.entity_type == "booking", AuditEntry.entity_id.in_(booking_ids)
+        )
+    )
+    for entry in entries:
+        if any(key in (entry.detail or {}) for key in FREE_TEXT_KEYS):
+            entry.detail = {k: v for k, v in entry.detail.items() if k not in FREE_TEXT_KEYS}
