@@ -60,11 +60,15 @@ def create_app(config: Mapping[str, t.Any] | None = None) -> Flask:
 
     from lti_tool.web import csrf
     from lti_tool.web import errors
+    from lti_tool.web import input_guard
     from lti_tool.web import money_filters
+    from lti_tool.web import security
 
     errors.init_app(app)
+    input_guard.init_app(app)
     csrf.init_app(app)
     money_filters.init_app(app)
+    security.init_app(app)
     blueprints: list[Blueprint] = [
         importlib.import_module(name).bp for name in CORE_BLUEPRINT_MODULES
     ]

@@ -1,6 +1,8 @@
 """Local accounts: sign up, confirm the e-mail address, log in, and reset a forgotten password.
 
-Logging out is the core's ``POST /sign-out``. Nothing here tells a visitor whether an e-mail
+Logging out of this browser is the core's ``POST /sign-out``; the account page signs a person
+out everywhere, and changing or resetting the password does the same for every other browser.
+Nothing here tells a visitor whether an e-mail
 address has an account: a wrong password and an unknown address get the same page after the
 same amount of hashing, sign-up with a taken address looks like any other sign-up (the owner
 gets an e-mail about it), and so do reset requests.
@@ -23,12 +25,15 @@ from flask import url_for
 from werkzeug.wrappers import Response
 
 from lti_tool.auth import current_user
+from lti_tool.auth import end_every_session
+from lti_tool.auth import require_user
 from lti_tool.auth import sign_in
 from lti_tool.booking import current_time
 from lti_tool.models import RoleName
 from lti_tool.models import User
 from lti_tool.models import db
 from lti_tool.tutor_fields import timezones
+from lti_tool.web.security import never_framed
 from standalone import messages
 from standalone import throttle
 from standalone import tokens
@@ -40,7 +45,7 @@ from standalone.passwords import hash_password
 from standalone.passwords import needs_rehash
 
 log = logging.getLogger(__name__)
-bp = Blueprint("accounts", __name__)
+bp = never_framed(Blueprint("accounts", __name__))
 
 NO_MATCH = "That e-mail address and password do not match an account."
 TOO_MANY = "Too many failed attempts. Wait 15 minutes, or reset your password."
@@ -220,8 +225,64 @@ def reset_password(token: str) -> Response | str | tuple[str, int]:
     user.password_hash = hash_password(password)
     # Following a link sent to the address proves the address, as confirming it would.
     user.email_verified_at = user.email_verified_at or current_time()
-    db.session.commit()
+    # Whoever knew the old password may still hold a session; it ends with the new one.
+    end_every_session(user)
     throttle.forget_account(throttle.keys_for(user.email or "", None))
     current_app.logger.info("password reset for user %s", user.id)
     flash("Your password is changed. Log in with the new one.", "success")
+    return redirect(url_for(".login", email=user.email))
+
+
+def _account_page(user: User, error: str = "", status: int = 200) -> Response:
+    page = render_template("standalone/account.html", user=user, error=error)
+    return make_response(page, status)
+
+
+@bp.get("/account")
+@require_user
+def account() -> Response:
+    """Change the password, or sign out on every device."""
+    user = current_user()
+    assert user is not None
+    return _account_page(user)
+
+
+@bp.post("/account/password")
+@require_user
+def change_password() -> Response:
+    """Replace the password; every other browser signed in as this person is signed out."""
+    user = current_user()
+    assert user is not None
+    if user.password_hash is None:
+        return _account_page(user, "This account signs in through an LMS and has no password.", 400)
+    keys = throttle.keys_for(user.email or "", request.remote_addr)
+    if throttle.blocked(keys):
+        return _account_page(user, TOO_MANY, 429)
+    if not check_password(user, request.form.get("current", "")):
+        throttle.record_failure(keys)
+        return _account_page(user, "Your current password is not the one you entered.", 400)
+    password = request.form.get("password", "")
+    try:
+        check_new_password(password, user.email)
+        if password != request.form.get("confirm", ""):
+            raise WeakPassword("The two new passwords differ.")
+    except WeakPassword as exc:
+        return _account_page(user, str(exc), 400)
+    user.password_hash = hash_password(password)
+    end_every_session(user)
+    sign_in(user)
+    current_app.logger.info("password changed for user %s", user.id)
+    flash("Your password is changed. You are signed out everywhere else.", "success")
+    return redirect(url_for(".account"))
+
+
+@bp.post("/account/sign-out-everywhere")
+@require_user
+def sign_out_everywhere() -> Response:
+    """End every session of this person, in this browser and all others."""
+    user = current_user()
+    assert user is not None
+    end_every_session(user)
+    current_app.logger.info("user %s signed out everywhere", user.id)
+    flash("You are signed out on every device.", "success")
     return redirect(url_for(".login", email=user.email))

@@ -27,10 +27,11 @@ from lti_tool.models import TutorSubject
 from lti_tool.models import User
 from lti_tool.models import db
 from lti_tool.tutor_fields import slugify
+from lti_tool.web.security import never_framed
 from standalone.chart import bar_chart
 from standalone.chart import sessions_per_week
 
-bp = Blueprint("site_admin", __name__, url_prefix="/admin")
+bp = never_framed(Blueprint("site_admin", __name__, url_prefix="/admin"))
 LISTED = 200
 
 

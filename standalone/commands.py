@@ -6,6 +6,7 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
+from lti_tool.auth import end_every_session
 from lti_tool.booking import current_time
 from lti_tool.models import User
 from lti_tool.models import db
@@ -33,5 +34,5 @@ def set_password_command(email: str, password: str) -> None:
         raise click.ClickException(str(exc)) from None
     user.password_hash = hash_password(password)
     user.email_verified_at = user.email_verified_at or current_time()
-    db.session.commit()
+    end_every_session(user)
     click.echo(f"{user.display_name} <{address}> can now log in at /login.")

@@ -20,6 +20,7 @@ import sqlalchemy.engine
 from sqlalchemy.exc import ArgumentError
 
 from lti_tool import money
+from lti_tool.outbound import parse_allow
 
 ENV_PREFIX = "LTI_TOOL_"
 DEFAULTS_FILE = Path(__file__).with_name("default.toml")
@@ -128,6 +129,12 @@ def _mail_from(value: Any) -> str:
     return text
 
 
+def _outbound_allow(value: Any) -> str:
+    text = _string(value)
+    hosts, networks = parse_allow(text)
+    return ",".join([*sorted(hosts), *(str(network) for network in networks)])
+
+
 def _currency(value: Any) -> str:
     # Lower case is how the code has always been stored with bookings and payments.
     return money.normalise(_string(value)).lower()
@@ -153,6 +160,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("smtp_password", _string),
     Setting("smtp_starttls", _boolean),
     Setting("mail_from", _mail_from),
+    Setting("outbound_allow", _outbound_allow),
+    Setting("session_lifetime_hours", _positive_integer),
+    Setting("max_request_bytes", _positive_integer),
 )
 _BY_NAME = {setting.name: setting for setting in SETTINGS}
 

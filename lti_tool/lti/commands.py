@@ -9,6 +9,7 @@ import typing as t
 import click
 from flask.cli import AppGroup
 
+from lti_tool.lti import dynamic_registration
 from lti_tool.lti import keys
 from lti_tool.lti import platforms
 from lti_tool.models import utcnow
@@ -98,6 +99,58 @@ def list_platforms_command() -> None:
             f"{registration.issuer}  client id {registration.client_id}  [{registration.lms}]  "
             f"deployments: {deployments or '-'}"
         )
+
+
+@platform_group.command("invite")
+@click.option(
+    "--expires-in",
+    "hours",
+    type=click.IntRange(1, dynamic_registration.MAX_INVITE_HOURS),
+    default=dynamic_registration.INVITE_HOURS,
+    show_default=True,
+    metavar="HOURS",
+    help="How long the registration link can be used.",
+)
+@click.option(
+    "--note",
+    default="",
+    help="Who or which LMS the invitation is for, shown by `lti-tool platform invites`.",
+)
+def invite_command(hours: int, note: str) -> None:
+    """Print a one-time Dynamic Registration link to paste into an LMS."""
+    if len(note) > dynamic_registration.MAX_NOTE_LENGTH:
+        raise click.BadParameter(
+            f"at most {dynamic_registration.MAX_NOTE_LENGTH} characters", param_hint="--note"
+        )
+    invite, token = dynamic_registration.create_invite(hours, note)
+    click.echo(dynamic_registration.invite_url(token))
+    click.echo(
+        f"Invitation {invite.id}: paste this link into the LMS's Dynamic Registration form "
+        f"before {invite.expires_at:%Y-%m-%d %H:%M} UTC. It works once; the link is not "
+        "stored and cannot be shown again.",
+        err=True,
+    )
+
+
+@platform_group.command("invites")
+def invites_command() -> None:
+    """Registration invitations and what became of them (their links are never shown)."""
+    found = dynamic_registration.list_invites()
+    if not found:
+        click.echo("No invitation was made; make one with `lti-tool platform invite`.")
+    now = utcnow()
+    for invite in found:
+        if invite.used_at is not None:
+            used_for = invite.registration
+            status = f"used {invite.used_at:%Y-%m-%d %H:%M} UTC" + (
+                f" by {used_for.issuer} (client id {used_for.client_id})" if used_for else ""
+            )
+        elif invite.expires_at <= now:
+            status = f"expired {invite.expires_at:%Y-%m-%d %H:%M} UTC"
+        else:
+            status = f"open until {invite.expires_at:%Y-%m-%d %H:%M} UTC"
+        note = f"  {invite.note}" if invite.note else ""
+        click.echo(f"{invite.id}  created {invite.created_at:%Y-%m-%d %H:%M} UTC  {status}{note}")
 
 
 @platform_group.command("remove")

@@ -1,26 +1,38 @@
 """LTI Dynamic Registration 1.0: a platform administrator pastes one URL and the tool registers.
 
-The platform opens ``/lti/dynamic-registration?openid_configuration=...&registration_token=...``
-in a window or frame. The tool reads the platform's OpenID configuration, posts its client
-registration to the platform's registration endpoint, stores the client id and deployment
-the platform returns, and tells the opener it is done (``org.imsglobal.lti.close``). A
-refusal at any step is a 400 page that says why; nothing is stored then.
+The tool's administrator first makes a one-time invitation (``lti-tool platform invite``),
+whose URL ``/lti/dynamic-registration?invite=...`` the platform's administrator pastes into
+the platform. The platform opens it with ``openid_configuration`` and ``registration_token``
+added, in a window or frame. The tool reads the platform's OpenID configuration, posts its
+client registration to the platform's registration endpoint, stores the client id and
+deployment the platform returns, uses up the invitation in that same transaction, and tells
+the opener it is done (``org.imsglobal.lti.close``).
+
+Without a usable invitation the page is a 403 and the tool calls nothing: otherwise anyone
+could register a platform, and make the tool send requests wherever they like. Every request
+to the platform goes through :mod:`lti_tool.outbound`. Any other refusal is a 400 page that
+says why in the tool's words, never with the platform's reply; nothing is stored then.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+import secrets
 import typing as t
+from urllib.parse import urlencode
 from urllib.parse import urlsplit
 
 import requests
+import sqlalchemy as sa
 from flask import Blueprint
 from flask import current_app
 from flask import render_template
 from flask import request
 from werkzeug.wrappers import Response
 
+from lti_tool import outbound
 from lti_tool.database import write_transaction
 from lti_tool.lti.landing import log
 from lti_tool.lti.platforms import find_deployment
@@ -32,11 +44,17 @@ from lti_tool.lti.tool_config import TOOL_CONFIGURATION
 from lti_tool.lti.tool_config import ToolUrls
 from lti_tool.models import Deployment
 from lti_tool.models import Registration
+from lti_tool.models import RegistrationInvite
+from lti_tool.models import db
+from lti_tool.models import utcnow
 
 bp = Blueprint("lti_dynamic_registration", __name__, template_folder="templates")
-TIMEOUT_SECONDS = 10
-#: Larger answers are refused unread: a configuration is a few kilobytes.
-MAX_BODY_BYTES = 512 * 1024
+MAX_BODY_BYTES = outbound.MAX_BODY_BYTES
+PATH = "/lti/dynamic-registration"
+#: How long an invitation lasts unless its administrator says otherwise, and at most.
+INVITE_HOURS = 24
+MAX_INVITE_HOURS = 168
+MAX_NOTE_LENGTH = 255
 ENDPOINTS: t.Mapping[str, str] = {
     "authorization_endpoint": "auth_login_url",
     "token_endpoint": "auth_token_url",
@@ -47,6 +65,74 @@ ENDPOINTS: t.Mapping[str, str] = {
 class RegistrationRefused(Exception):
     """Dynamic registration cannot go on; the message is shown to the administrator."""
 
+    status = 400
+
+
+class InviteRefused(RegistrationRefused):
+    """There is no usable invitation: nobody asked the tool to register this platform."""
+
+    status = 403
+
+
+def invite_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invite_url(token: str) -> str:
+    return f"{current_app.config['BASE_URL']}{PATH}?{urlencode({'invite': token})}"
+
+
+def create_invite(hours: int = INVITE_HOURS, note: str = "") -> tuple[RegistrationInvite, str]:
+    """A new invitation valid for *hours*, and its token (which is stored only as a digest)."""
+    if not 1 <= hours <= MAX_INVITE_HOURS:
+        raise ValueError(f"an invitation lasts from 1 to {MAX_INVITE_HOURS} hours, not {hours}")
+    if len(note) > MAX_NOTE_LENGTH:
+        raise ValueError(f"the note is longer than {MAX_NOTE_LENGTH} characters")
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    with write_transaction() as session:
+        invite = RegistrationInvite(
+            token_digest=invite_digest(token),
+            created_at=now,
+            expires_at=now + dt.timedelta(hours=hours),
+            note=note.strip(),
+        )
+        session.add(invite)
+    return invite, token
+
+
+def list_invites() -> list[RegistrationInvite]:
+    return list(
+        db.session.scalars(
+            sa.select(RegistrationInvite).order_by(RegistrationInvite.created_at.desc())
+        )
+    )
+
+
+def usable_invite(token: str) -> RegistrationInvite:
+    """The unused, unexpired invitation whose token is *token*.
+
+    :raises InviteRefused: saying whether the invitation is missing, unknown, expired or used.
+    """
+    if not token:
+        raise InviteRefused(
+            "this registration link carries no invitation; ask the tool's administrator "
+            "for one (lti-tool platform invite)"
+        )
+    invite = db.session.scalar(
+        sa.select(RegistrationInvite).where(RegistrationInvite.token_digest == invite_digest(token))
+    )
+    if invite is None:
+        raise InviteRefused("the invitation in this registration link is not known")
+    if invite.used_at is not None:
+        raise InviteRefused("the invitation in this registration link has been used already")
+    if invite.expires_at <= utcnow():
+        raise InviteRefused(
+            f"the invitation in this registration link expired on "
+            f"{invite.expires_at:%Y-%m-%d %H:%M} UTC"
+        )
+    return invite
+
 
 def origin_of(url: str) -> str:
     parts = urlsplit(url)
@@ -56,7 +142,7 @@ def origin_of(url: str) -> str:
 def _plain_http_allowed() -> bool:
     # A configuration fetched over plain HTTP could be swapped on the way, registering the
     # tool with someone else's endpoints; only local development and tests may use it.
-    return current_app.config["MODE"] == "development" or bool(current_app.testing)
+    return outbound.current_rules().plain_http
 
 
 def check_url(value: t.Any, label: str, limit: int = 500) -> str:
@@ -74,11 +160,8 @@ def check_url(value: t.Any, label: str, limit: int = 500) -> str:
 
 
 def _json(response: requests.Response, what: str) -> dict[str, t.Any]:
-    raw = response.raw.read(MAX_BODY_BYTES + 1, decode_content=True)
-    if len(raw) > MAX_BODY_BYTES:
-        raise RegistrationRefused(f"the platform's {what} is larger than the tool accepts")
     try:
-        data = json.loads(raw)
+        data = json.loads(response.content)
     except ValueError:
         raise RegistrationRefused(f"the platform's {what} is not JSON") from None
     if not isinstance(data, dict):
@@ -93,20 +176,30 @@ def _headers(token: str) -> dict[str, str]:
     return headers
 
 
+def _redirect_note(response: requests.Response) -> str:
+    return " and redirects are not followed" if response.is_redirect else ""
+
+
 def platform_configuration(url: str, token: str) -> dict[str, t.Any]:
     """The platform's OpenID configuration, checked as the specification asks."""
     try:
-        response = requests.get(url, headers=_headers(token), timeout=TIMEOUT_SECONDS, stream=True)
-    except requests.RequestException as exc:
+        response = outbound.fetch("GET", url, headers=_headers(token))
+    except outbound.OutboundError as exc:
         raise RegistrationRefused(
             f"the platform's configuration could not be fetched: {exc}"
         ) from None
-    with response:
-        if response.status_code != 200:
-            raise RegistrationRefused(
-                f"the platform answered {response.status_code} for its configuration"
-            )
-        config = _json(response, "configuration")
+    if response.status_code != 200:
+        log.warning(
+            "openid configuration %s answered %s: %s",
+            url,
+            response.status_code,
+            outbound.excerpt(response),
+        )
+        raise RegistrationRefused(
+            f"the platform answered {response.status_code} for its configuration"
+            + _redirect_note(response)
+        )
+    config = _json(response, "configuration")
     issuer = config.get("issuer")
     if not isinstance(issuer, str) or not issuer:
         raise RegistrationRefused("the platform's configuration names no issuer")
@@ -134,18 +227,23 @@ def register_client(
     """Post the client registration; the platform's answer (with ``client_id``)."""
     endpoint = str(config["registration_endpoint"])
     try:
-        response = requests.post(
-            endpoint, json=body, headers=_headers(token), timeout=TIMEOUT_SECONDS, stream=True
-        )
-    except requests.RequestException as exc:
+        response = outbound.fetch("POST", endpoint, json=body, headers=_headers(token))
+    except outbound.OutboundError as exc:
         raise RegistrationRefused(f"the registration could not be sent: {exc}") from None
-    with response:
-        if response.status_code not in (200, 201):
-            detail = response.raw.read(500, decode_content=True).decode("utf-8", "replace")
-            raise RegistrationRefused(
-                f"the platform refused the registration ({response.status_code}): {detail}"
-            )
-        answer = _json(response, "registration answer")
+    if response.status_code not in (200, 201):
+        # The reply's text stays in the log: shown on the page, it would relay whatever
+        # the endpoint (possibly not a platform at all) answered.
+        log.warning(
+            "registration endpoint %s answered %s: %s",
+            endpoint,
+            response.status_code,
+            outbound.excerpt(response),
+        )
+        raise RegistrationRefused(
+            f"the platform refused the registration (HTTP status {response.status_code})"
+            + _redirect_note(response)
+        )
+    answer = _json(response, "registration answer")
     client_id = answer.get("client_id")
     if not isinstance(client_id, str) or not client_id.strip() or len(client_id) > 255:
         raise RegistrationRefused("the platform's registration answer has no usable client_id")
@@ -167,9 +265,14 @@ def store(
     config: t.Mapping[str, t.Any],
     client_id: str,
     deployment_id: str,
+    invite: RegistrationInvite,
 ) -> tuple[Registration, Deployment | None]:
     """Record the registration (or refresh it, when the platform registered this client id
-    before) and the deployment, in one transaction."""
+    before) and the deployment, and use up *invite*, in one transaction.
+
+    :raises InviteRefused: when the invitation was used (or expired) meanwhile, for instance
+        by a second registration with the same link running at the same time.
+    """
     issuer = str(config["issuer"])
     endpoints = {column: str(config[name]).strip() for name, column in ENDPOINTS.items()}
     audience = config.get("authorization_server")
@@ -182,8 +285,26 @@ def store(
             else "",
         }
     }
-    registration = find_registration(issuer, client_id)
+    invite_id = invite.id
     with write_transaction() as session:
+        now = utcnow()
+        # A conditional update, not a read then a write: of two registrations racing with
+        # one invitation, the second waits for the first's row lock (PostgreSQL) or write
+        # lock (SQLite) and then finds nothing left to claim.
+        claimed = session.execute(
+            sa.update(RegistrationInvite)
+            .where(
+                RegistrationInvite.id == invite_id,
+                RegistrationInvite.used_at.is_(None),
+                RegistrationInvite.expires_at > now,
+            )
+            .values(used_at=now)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            raise InviteRefused(
+                "the invitation in this registration link was used or expired meanwhile"
+            )
+        registration = find_registration(issuer, client_id)
         if registration is None:
             registration = Registration(issuer=issuer, client_id=client_id, settings=settings)
             session.add(registration)
@@ -200,21 +321,28 @@ def store(
             if deployment is None:
                 deployment = Deployment(deployment_id=deployment_id)
                 registration.deployments.append(deployment)
+        session.flush()
+        session.execute(
+            sa.update(RegistrationInvite)
+            .where(RegistrationInvite.id == invite_id)
+            .values(registration_id=registration.id)
+        )
     return registration, deployment
 
 
 def _page(status: int, **values: t.Any) -> Response:
-    page = render_template("lti/registration.html", **values)
+    page = render_template("lti/registration.html", status=status, **values)
     response = current_app.make_response((page, status))
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-@bp.get("/lti/dynamic-registration")
+@bp.get(PATH)
 def dynamic_registration() -> Response:
     """Register with the platform that opened this page."""
     token = (request.args.get("registration_token") or "").strip()
     try:
+        invite = usable_invite((request.args.get("invite") or "").strip())
         url = check_url(
             request.args.get("openid_configuration"), "the openid_configuration parameter", 2000
         )
@@ -230,11 +358,11 @@ def dynamic_registration() -> Response:
         answer = register_client(config, token, body)
         deployment_id = _deployment_id(answer)
         registration, deployment = store(
-            product, config, str(answer["client_id"]).strip(), deployment_id
+            product, config, str(answer["client_id"]).strip(), deployment_id, invite
         )
     except RegistrationRefused as exc:
         log.warning("dynamic registration refused: %s [from %s]", exc, request.remote_addr)
-        return _page(400, error=str(exc))
+        return _page(exc.status, error=str(exc))
     log.info(
         "dynamic registration with %s: client id %s, deployment %s (%s)",
         registration.issuer,

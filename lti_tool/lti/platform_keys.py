@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from dataclasses import field
 
 import jwt
-import requests
 from flask import Flask
 from flask import current_app
+
+from lti_tool import outbound
 
 EXTENSION = "lti_tool.platform_keys"
 FETCH_TIMEOUT_SECONDS = 5
@@ -81,13 +82,17 @@ class PlatformKeyCache:
             if document is not None:
                 return document
         try:
-            response = requests.get(
-                url, timeout=FETCH_TIMEOUT_SECONDS, headers={"Accept": "application/json"}
+            response = outbound.fetch(
+                "GET", url, timeout=FETCH_TIMEOUT_SECONDS, headers={"Accept": "application/json"}
             )
-            response.raise_for_status()
-            return response.json()
-        except requests.RequestException as exc:
+        except outbound.OutboundError as exc:
             raise KeySetError(f"could not fetch the platform's key set from {url}: {exc}") from None
+        if response.status_code != 200:
+            raise KeySetError(
+                f"the platform's key set at {url} answered HTTP status {response.status_code}"
+            )
+        try:
+            return response.json()
         except ValueError:
             raise KeySetError(f"the platform's key set at {url} is not JSON") from None
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import requests
 
+from lti_tool import outbound
 from lti_tool.lti import keys
 from lti_tool.models import Registration
 
@@ -25,6 +26,8 @@ ASSERTION_LIFETIME_SECONDS = 300
 #: A cached token is replaced this long before the platform says it expires.
 EXPIRY_MARGIN_SECONDS = 60
 TIMEOUT_SECONDS = 10
+#: A roster page or a line item list may be far larger than a configuration document.
+SERVICE_MAX_BODY_BYTES = 16 * 1024 * 1024
 
 
 class PlatformServiceError(Exception):
@@ -71,13 +74,14 @@ def _request_token(registration: Registration, scopes: frozenset[str]) -> Access
         "scope": " ".join(sorted(scopes)),
     }
     try:
-        response = requests.post(
+        response = outbound.fetch(
+            "POST",
             registration.auth_token_url,
             data=data,
             headers={"Accept": "application/json"},
             timeout=TIMEOUT_SECONDS,
         )
-    except requests.RequestException as exc:
+    except outbound.OutboundError as exc:
         raise PlatformServiceError(
             f"token request to {registration.auth_token_url} failed: {exc}"
         ) from None
@@ -140,12 +144,13 @@ def service_request(
     wanted = frozenset(scopes)
     headers = dict(kwargs.pop("headers", None) or {})
     kwargs.setdefault("timeout", TIMEOUT_SECONDS)
+    kwargs.setdefault("max_bytes", SERVICE_MAX_BODY_BYTES)
     response: requests.Response | None = None
     for fresh in (False, True):
         headers["Authorization"] = f"Bearer {access_token(registration, wanted, fresh=fresh)}"
         try:
-            response = requests.request(method, url, headers=headers, **kwargs)
-        except requests.RequestException as exc:
+            response = outbound.fetch(method, url, headers=headers, **kwargs)
+        except outbound.OutboundError as exc:
             raise PlatformServiceError(f"{method} {url} failed: {exc}") from None
         if response.status_code != 401:
             return response

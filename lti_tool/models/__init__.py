@@ -24,6 +24,7 @@ from lti_tool.models.lti import Course
 from lti_tool.models.lti import Deployment
 from lti_tool.models.lti import Enrollment
 from lti_tool.models.lti import Registration
+from lti_tool.models.lti import RegistrationInvite
 from lti_tool.models.lti import ToolKey
 from lti_tool.models.lti import UsedNonce
 from lti_tool.models.tutoring import AvailabilityOverride
@@ -56,6 +57,7 @@ __all__ = [
     "PaymentRefund",
     "PayoutAccount",
     "Registration",
+    "RegistrationInvite",
     "Review",
     "RoleName",
     "Subject",

@@ -16,6 +16,7 @@ from sqlalchemy.orm import relationship
 from lti_tool.models.base import Base
 from lti_tool.models.base import TimestampMixin
 from lti_tool.models.base import UTCDateTime
+from lti_tool.models.base import utcnow
 from lti_tool.models.users import User
 
 
@@ -56,6 +57,28 @@ class Deployment(TimestampMixin, Base):
     institution_paid: Mapped[bool] = mapped_column(default=False)
     """Learners of every course in this deployment book without paying."""
     registration: Mapped[Registration] = relationship(back_populates="deployments")
+
+
+class RegistrationInvite(Base):
+    """A one-time permission to register a platform by Dynamic Registration.
+
+    Only the SHA-256 digest of the invitation token is stored: the token itself is shown once,
+    to the administrator who asked for it, inside the URL they paste into the platform.
+    """
+
+    __tablename__ = "lti_registration_invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    registration_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lti_registrations.id", ondelete="SET NULL")
+    )
+    """The registration the invitation was used for; empty again if that one is removed."""
+    note: Mapped[str] = mapped_column(String(255), default="")
+    registration: Mapped[Registration | None] = relationship()
 
 
 class ToolKey(TimestampMixin, Base):

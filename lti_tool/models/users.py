@@ -54,6 +54,8 @@ class User(TimestampMixin, Base):
     """Language codes the person wants to be taught in, best first."""
     calendar_token: Mapped[str] = mapped_column(String(64), unique=True, default=_new_feed_token)
     """Secret part of the personal iCal feed URL; replacing it revokes the old URL."""
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
+    """Copied into each session at sign-in; raising it ends every session signed in before."""
 
     roles: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"

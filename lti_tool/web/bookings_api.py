@@ -35,6 +35,11 @@ from lti_tool.payments import PaymentProvider
 from lti_tool.plugins import pm
 from lti_tool.scheduling.listing import occupying
 from lti_tool.web.errors import error_response
+from lti_tool.web.input_guard import MAX_ID
+from lti_tool.web.input_guard import BadInput
+from lti_tool.web.input_guard import check_year
+from lti_tool.web.input_guard import parse_json_object
+from lti_tool.web.input_guard import whole_number
 from lti_tool.web.slots_api import ApiError
 from lti_tool.web.slots_api import utc_text
 from lti_tool.web.slots_api import zone
@@ -63,18 +68,22 @@ def _me() -> User:
 
 
 def _body() -> dict[str, t.Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
+    if not request.is_json:
         raise ApiError(400, "bad_request", "send a JSON object with Content-Type application/json")
-    return body
+    try:
+        return parse_json_object(request.get_data(cache=True))
+    except BadInput as exc:
+        raise ApiError(400, "bad_request", str(exc)) from None
 
 
 def _int_field(body: dict[str, t.Any], field: str, *, required: bool = True) -> int | None:
     value = body.get(field)
     if value is None and not required:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ApiError(400, "bad_request", f"{field}: expected a positive whole number")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID:
+        raise ApiError(
+            400, "bad_request", f"{field}: expected a positive whole number up to {MAX_ID}"
+        )
     return value
 
 
@@ -88,6 +97,10 @@ def _start_field(body: dict[str, t.Any]) -> dt.datetime:
         raise ApiError(400, "bad_start", "start: expected ISO 8601 such as 2026-05-04T09:00+02:00")
     if start.tzinfo is None or start.utcoffset() is None:
         raise ApiError(400, "naive_start", "start: give a UTC offset (+02:00 or Z)")
+    try:
+        check_year(start, "start")
+    except BadInput as exc:
+        raise ApiError(400, "bad_start", str(exc)) from None
     return start
 
 
@@ -267,9 +280,10 @@ def my_bookings() -> Response:
     when = request.args.get("when", "upcoming")
     if when not in {"upcoming", "past"}:
         raise ApiError(400, "bad_request", "when: expected upcoming or past")
-    limit_text = request.args.get("limit", "100")
-    if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_LIST:
-        raise ApiError(400, "bad_request", f"limit: expected 1 to {MAX_LIST}")
+    try:
+        limit = whole_number(request.args.get("limit", "100"), "limit", low=1, high=MAX_LIST)
+    except BadInput as exc:
+        raise ApiError(400, "bad_request", str(exc)) from None
     me, now = _me(), current_time()
     mine = sa.or_(
         Booking.learner_id == me.id,
@@ -281,5 +295,5 @@ def my_bookings() -> Response:
         query = query.where(upcoming).order_by(Booking.start_at, Booking.id)
     else:
         query = query.where(sa.not_(upcoming)).order_by(Booking.start_at.desc(), Booking.id)
-    bookings = db.session.scalars(query.limit(int(limit_text))).unique().all()
+    bookings = db.session.scalars(query.limit(limit)).unique().all()
     return jsonify({"when": when, "bookings": [booking_json(b, me) for b in bookings]})

@@ -16,7 +16,8 @@ log = logging.getLogger(__name__)
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    # A caller that sends JSON (an API client, a webhook) reads the answer as JSON too.
+    return request.path.startswith("/api/") or request.is_json
 
 
 def error_response(status: int, error: str, detail: str) -> tuple[Response | str, int]:

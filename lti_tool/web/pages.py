@@ -24,6 +24,7 @@ from flask import url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from lti_tool.auth import current_user
+from lti_tool.auth import end_every_session
 from lti_tool.auth import require_user
 from lti_tool.auth import sign_in
 from lti_tool.auth import sign_out
@@ -196,8 +197,8 @@ def room_page(booking_id: int) -> str:
 @require_user
 def save_timezone() -> Response | tuple[Response, int]:
     """Remember the zone the viewer's browser reported or they picked."""
-    payload = request.get_json(silent=True) or {}
-    zone = payload.get("timezone")
+    payload = request.get_json(silent=True)
+    zone = payload.get("timezone") if isinstance(payload, dict) else None
     if not isinstance(zone, str) or zone not in zoneinfo.available_timezones():
         return jsonify({"error": "bad_timezone", "detail": f"unknown IANA timezone {zone!r}"}), 400
     user = current_user()
@@ -235,5 +236,11 @@ def dev_sign_in() -> BaseResponse:
 
 @bp.post("/sign-out")
 def sign_out_view() -> BaseResponse:
+    """Sign out. The session cookie carries everything itself, so clearing it in this browser
+    would leave a copy of it (taken from a shared computer, say) working: signing out ends
+    every session of the person instead."""
+    user = current_user()
+    if user is not None:
+        end_every_session(user)
     sign_out()
     return redirect(url_for("core.home"))

@@ -31,12 +31,15 @@ from lti_tool.scheduling.listing import tutor_slots
 from lti_tool.tutor_fields import TutorSettingsError
 from lti_tool.tutor_fields import parse_timezone
 from lti_tool.web.errors import error_response
+from lti_tool.web.input_guard import BadInput
+from lti_tool.web.input_guard import check_year
+from lti_tool.web.input_guard import whole_number
 
 bp = Blueprint("slots_api", __name__, url_prefix="/api/v1")
 
 #: The longest date range one request may ask for, in days (about a quarter).
 MAX_RANGE_DAYS = 92
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class ApiError(Exception):
@@ -82,18 +85,26 @@ def parse_date(value: str | None, field: str) -> dt.date:
         raise ApiError(400, "missing_parameter", f"{field}: give a date as YYYY-MM-DD")
     if _DATE.fullmatch(value):
         try:
-            return dt.date.fromisoformat(value)
+            day = dt.date.fromisoformat(value)
         except ValueError:
             pass
+        else:
+            try:
+                check_year(day, field)
+            except BadInput as exc:
+                raise ApiError(400, "bad_date", str(exc)) from None
+            return day
     raise ApiError(400, "bad_date", f"{field}: expected a date as YYYY-MM-DD, got {value!r}")
 
 
 def parse_duration(value: str | None) -> int | None:
     if value is None:
         return None
-    if not value.isdigit() or int(value) <= 0:
-        raise ApiError(400, "bad_duration", f"duration: expected minutes, got {value!r}")
-    return int(value)
+    try:
+        # A day is far longer than any session, and keeps the window arithmetic in range.
+        return whole_number(value, "duration", low=1, high=24 * 60)
+    except BadInput:
+        raise ApiError(400, "bad_duration", f"duration: expected minutes, got {value!r}") from None
 
 
 def request_window(tz: str) -> tuple[dt.date, dt.date, dt.datetime, dt.datetime]:

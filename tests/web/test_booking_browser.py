@@ -57,6 +57,14 @@ def sign_in(page: Page, base_url: str, email: str) -> None:
     page.wait_for_url(re.compile(r".*/sessions$"))
 
 
+#: Reports every Content-Security-Policy violation of a page to its console.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI}`);
+});
+"""
+
+
 def test_tokyo_tutor_and_new_york_learner_agree_on_the_instant(site: tuple[Flask, str]) -> None:
     from playwright.sync_api import expect
     from playwright.sync_api import sync_playwright
@@ -67,8 +75,11 @@ def test_tokyo_tutor_and_new_york_learner_agree_on_the_instant(site: tuple[Flask
             executable_path=services.CHROMIUM, args=services.CHROMIUM_ARGS
         )
         try:
+            violations: list[str] = []
             tutor_context = browser.new_context(timezone_id="Asia/Tokyo", locale="en-US")
+            tutor_context.add_init_script(REPORT_CSP_VIOLATIONS)
             tutor = tutor_context.new_page()
+            tutor.on("console", lambda message: violations.append(message.text))
             sign_in(tutor, base_url, "kenji@example.org")
             tutor.goto(f"{base_url}/tutor/availability")
             expect(tutor.locator("[data-testid=timezone]")).to_have_value("Asia/Tokyo")
@@ -80,7 +91,9 @@ def test_tokyo_tutor_and_new_york_learner_agree_on_the_instant(site: tuple[Flask
             expect(tutor.locator("[data-testid=summary]")).to_contain_text("Mon 09:00-12:00")
 
             learner_context = browser.new_context(timezone_id="America/New_York", locale="en-US")
+            learner_context.add_init_script(REPORT_CSP_VIOLATIONS)
             learner = learner_context.new_page()
+            learner.on("console", lambda message: violations.append(message.text))
             sign_in(learner, base_url, "nia@example.org")
             with app.app_context():
                 tutor_id = db.session.scalars(sa.select(TutorProfile.id)).one()
@@ -121,5 +134,6 @@ def test_tokyo_tutor_and_new_york_learner_agree_on_the_instant(site: tuple[Flask
             assert invite.ok
             event = next(iter(icalendar.Calendar.from_ical(invite.body()).walk("VEVENT")))
             assert event.decoded("DTSTART") == start
+            assert [text for text in violations if "CSP violation" in text] == []
         finally:
             browser.close()

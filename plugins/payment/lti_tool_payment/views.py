@@ -33,6 +33,8 @@ bp = Blueprint("payment", __name__, template_folder="templates")
 #: Stripe's own default: a signature older than this is refused, so a captured delivery
 #: cannot be replayed later.
 SIGNATURE_TOLERANCE_S = 300
+#: Stripe's events are a few kilobytes; anything near this is not from Stripe.
+WEBHOOK_MAX_BYTES = 256 * 1024
 
 
 @bp.record_once
@@ -50,6 +52,12 @@ def _refuse(status: int, error: str, detail: str) -> tuple[Response, int]:
 @csrf_exempt
 def webhook() -> Response | tuple[Response, int]:
     """Receive one Stripe event; only a correctly signed, recent delivery is looked at."""
+    # Refused unread: the signature can only be checked over the whole body, so a huge
+    # anonymous body would otherwise be held in memory first. A body sent without a length
+    # (chunked) is cut off at the same size when it is read.
+    request.max_content_length = WEBHOOK_MAX_BYTES
+    if (request.content_length or 0) > WEBHOOK_MAX_BYTES:
+        return _refuse(413, "too_large", f"A webhook body is at most {WEBHOOK_MAX_BYTES} bytes.")
     state = plugin_state()
     if state is None:
         return _refuse(404, "payments_off", "Stripe payments are not configured on this site.")
@@ -57,6 +65,9 @@ def webhook() -> Response | tuple[Response, int]:
     if event is None:
         return _refuse(400, problem[0], problem[1])
     body = event.to_dict()
+    problem_with_event = webhooks.malformed(body)
+    if problem_with_event is not None:
+        return _refuse(400, "bad_event", problem_with_event)
     try:
         outcome = webhooks.handle(body, StripeProvider(state))
     except webhooks.Retry as exc:

@@ -61,6 +61,47 @@ class Retry(Exception):
     """The event cannot be applied yet; Stripe should deliver it again."""
 
 
+#: Fields of an event's object that handlers read, with the types Stripe sends them as.
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "amount": (int,),
+    "amount_total": (int,),
+    "currency": (str,),
+    "metadata": (dict,),
+    "payment_status": (str,),
+    "status": (str,),
+    "reason": (str,),
+    "url": (str,),
+    "payment_intent": (str, dict),
+}
+
+
+def malformed(event: t.Any) -> str | None:
+    """Why a correctly signed event cannot be applied, or None when its shape is sound.
+
+    A signature proves who sent the body, not that it has the fields the handlers read, so
+    this is checked before anything is recorded.
+    """
+    if not isinstance(event, dict):
+        return "the event is not a JSON object"
+    if not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
+        return "the event has no id or type"
+    data = event.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
+    if not isinstance(obj, dict):
+        return "the event has no data.object"
+    if not isinstance(obj.get("id"), str) or not obj["id"]:
+        return "data.object has no id"
+    for field, kinds in _FIELD_TYPES.items():
+        value = obj.get(field)
+        # bool is an int to Python, never an amount to Stripe.
+        if value is not None and (isinstance(value, bool) or not isinstance(value, kinds)):
+            return f"data.object.{field} has the wrong type"
+    metadata = obj.get("metadata") or {}
+    if not all(isinstance(value, str) for value in metadata.values()):
+        return "data.object.metadata holds a value that is not text"
+    return None
+
+
 def handle(event: Json, provider: StripeProvider) -> str:
     """Apply a verified event; returns a short word saying what happened, for the response.
 

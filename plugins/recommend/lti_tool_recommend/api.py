@@ -62,7 +62,7 @@ def _whole(name: str, default: int | None, low: int, high: int) -> int | None:
     value = request.args.get(name, "").strip()
     if not value:
         return default
-    if not value.isdigit() or not low <= int(value) <= high:
+    if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
         raise BadQuery(f"{name}: expected a whole number from {low} to {high}, got {value!r}")
     return int(value)
 
@@ -72,7 +72,9 @@ def _subject() -> Subject | None:
     if not key:
         return None
     query = sa.select(Subject).where(
-        Subject.id == int(key) if key.isdigit() else Subject.slug == key.lower()
+        Subject.id == int(key)
+        if key.isascii() and key.isdigit() and len(key) < 10
+        else Subject.slug == key.lower()
     )
     subject = db.session.scalar(query)
     if subject is None:

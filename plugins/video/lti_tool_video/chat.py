@@ -18,6 +18,8 @@ from lti_tool.models import db
 
 MAX_BODY = 2000
 HISTORY_LIMIT = 500
+#: The largest id the database's id columns (PostgreSQL ``integer``) hold.
+MAX_ID = 2**31 - 1
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 
@@ -78,6 +80,18 @@ def post(booking_id: int, sender_id: int, data: t.Any) -> tuple[dict[str, t.Any]
             raise
         return as_dict(existing), False
     return as_dict(message), True
+
+
+def after_id(value: t.Any) -> int:
+    """The ``after_id`` of a history request: a message id, or 0 (absent) for all of it.
+
+    :raises BadMessage: not a whole number a message id column can hold.
+    """
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ID:
+        raise BadMessage(f"after_id must be a message id from 0 to {MAX_ID}")
+    return value
 
 
 def history(booking_id: int, after_id: int = 0) -> list[dict[str, t.Any]]:

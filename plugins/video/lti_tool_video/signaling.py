@@ -121,11 +121,14 @@ class RoomNamespace(Namespace):
         settings = read_settings(current_app)
         if access.recording_allowed(booking, settings) and member.role != "worker":
             launcher.ensure_worker(current_app, booking.id)
-        after = data.get("chat_after")
+        try:
+            after = chat.after_id(data.get("chat_after"))
+        except chat.BadMessage:
+            after = 0  # a bad resume point costs a longer history, not the join
         return {
             "ok": True,
             "self": member.public(),
-            "history": chat.history(member.booking_id, after if isinstance(after, int) else 0),
+            "history": chat.history(member.booking_id, after),
             "server_time": current_time().isoformat(),
             "consent": access.consent(booking),
             "recording": settings.recording,
@@ -182,12 +185,15 @@ class RoomNamespace(Namespace):
             emit("chat", message, to=member.room, skip_sid=request.sid)
         return {"ok": True, "message": message}
 
-    def on_history(self, data: t.Any) -> dict[str, t.Any]:
+    def on_history(self, data: t.Any = None) -> dict[str, t.Any]:
         member = self._joined()
         if member is None:
             return _error("join first")
-        after = data.get("after_id", 0) if isinstance(data, dict) else 0
-        return {"ok": True, "history": chat.history(member.booking_id, int(after or 0))}
+        try:
+            after = chat.after_id(data.get("after_id") if isinstance(data, dict) else None)
+        except chat.BadMessage as exc:
+            return _error(str(exc))
+        return {"ok": True, "history": chat.history(member.booking_id, after)}
 
     # -- recording and the end of the session ------------------------------------------------
 

@@ -90,21 +90,21 @@ def test_service_tokens_are_asked_for_with_a_form(
     blackboard: Tool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     answers: list[requests.Response] = []
-    original = requests.post
+    original = requests.Session.request
 
     def recording(*args: object, **kwargs: object) -> requests.Response:
         answer = original(*args, **kwargs)  # type: ignore[arg-type]
         answers.append(answer)
         return answer
 
-    monkeypatch.setattr(requests, "post", recording)
+    monkeypatch.setattr(requests.Session, "request", recording)
     tokens.forget_tokens()
     registration = db.session.scalars(sa.select(Registration)).one()
 
     token = tokens.access_token(registration, [SCORE])
 
     assert token in blackboard.platform.issued_tokens
-    (answer,) = answers
+    (answer,) = [a for a in answers if a.request.method == "POST"]
     sent = answer.request
     assert sent.headers["Content-Type"] == "application/x-www-form-urlencoded"
     assert isinstance(sent.body, str) and "grant_type=client_credentials" in sent.body

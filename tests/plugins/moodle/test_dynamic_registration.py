@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from lti_tool.lti.dynamic_registration import create_invite
 from lti_tool.models import Registration
 from lti_tool.models import db
 
@@ -37,6 +38,7 @@ def test_moodle_registers_the_tool_with_its_activity_picker(
         query_string={
             "openid_configuration": f"{moodle_site.url}/mod/lti/openid-configuration.php",
             "registration_token": REGISTRATION_TOKEN,
+            "invite": create_invite()[1],
         },
     )
 
