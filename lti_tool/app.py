@@ -47,8 +47,12 @@ def create_app(config: Mapping[str, t.Any] | None = None) -> Flask:
     app.config["TESTING"] = bool(settings.get("testing", False))
     app.config["PREFERRED_URL_SCHEME"] = settings["base_url"].split(":", 1)[0]
     # Behind a TLS-terminating proxy the scheme decides whether cookies can be Secure, which
-    # LMS iframes need.
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+    # LMS iframes need. Without a proxy the headers come from the client and would let it pick
+    # its own address for the rate limits, so they are believed only for the configured hops.
+    if hops := settings["trusted_proxies"]:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
 
     load_plugins(settings["load_plugins"] or None)
     database.init_app(app)

@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 bp = never_framed(Blueprint("accounts", __name__))
 
 NO_MATCH = "That e-mail address and password do not match an account."
-TOO_MANY = "Too many failed attempts. Wait 15 minutes, or reset your password."
+TOO_MANY = "Too many failed attempts. Wait a while, or reset your password."
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _LOCAL_PATH = re.compile(r"/[^\\\s\x00-\x1f\x7f]*")
 
@@ -73,6 +73,11 @@ def _user_by_email(email: str) -> User | None:
 
 
 def _deliver(send: messages.Sender, user: User) -> bool:
+    # Past the limit the visitor sees the usual page, so it cannot tell a flooded inbox, or an
+    # address without an account, from any other.
+    if not throttle.mail_allowed(user.email or "", request.remote_addr):
+        log.warning("mail limit reached; no e-mail sent to user %s", user.id)
+        return True
     try:
         send(user)
     except MailError:
@@ -172,16 +177,15 @@ def login() -> Response:
     email = normalize_email(request.values.get("email"))
     if request.method == "GET":
         return _login_page(email, next_url)
-    keys = throttle.keys_for(email, request.remote_addr)
-    if throttle.blocked(keys):
+    attempt = throttle.login_attempt(email, request.remote_addr)
+    if attempt.retry_after:
         flash(TOO_MANY, "error")
         response = _login_page(email, next_url, 429)
-        response.headers["Retry-After"] = str(int(throttle.WINDOW.total_seconds()))
+        response.headers["Retry-After"] = str(attempt.retry_after)
         return response
     user = _user_by_email(email)
     matched = check_password(user, request.form.get("password", ""))
     if not matched or user is None or not user.is_active:
-        throttle.record_failure(keys)
         flash(NO_MATCH, "error")
         return _login_page(email, next_url)
     if user.email_verified_at is None:
@@ -191,7 +195,7 @@ def login() -> Response:
     if needs_rehash(user):
         user.password_hash = hash_password(request.form.get("password", ""))
         db.session.commit()
-    throttle.forget_account(keys)
+    throttle.login_succeeded(attempt)
     sign_in(user)
     return redirect(next_url)
 
@@ -227,7 +231,7 @@ def reset_password(token: str) -> Response | str | tuple[str, int]:
     user.email_verified_at = user.email_verified_at or current_time()
     # Whoever knew the old password may still hold a session; it ends with the new one.
     end_every_session(user)
-    throttle.forget_account(throttle.keys_for(user.email or "", None))
+    throttle.forget_account(user.email or "", request.remote_addr)
     current_app.logger.info("password reset for user %s", user.id)
     flash("Your password is changed. Log in with the new one.", "success")
     return redirect(url_for(".login", email=user.email))
@@ -255,12 +259,14 @@ def change_password() -> Response:
     assert user is not None
     if user.password_hash is None:
         return _account_page(user, "This account signs in through an LMS and has no password.", 400)
-    keys = throttle.keys_for(user.email or "", request.remote_addr)
-    if throttle.blocked(keys):
-        return _account_page(user, TOO_MANY, 429)
+    attempt = throttle.login_attempt(user.email or "", request.remote_addr)
+    if attempt.retry_after:
+        response = _account_page(user, TOO_MANY, 429)
+        response.headers["Retry-After"] = str(attempt.retry_after)
+        return response
     if not check_password(user, request.form.get("current", "")):
-        throttle.record_failure(keys)
         return _account_page(user, "Your current password is not the one you entered.", 400)
+    throttle.login_succeeded(attempt)
     password = request.form.get("password", "")
     try:
         check_new_password(password, user.email)

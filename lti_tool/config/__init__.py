@@ -64,6 +64,13 @@ def _positive_integer(value: Any) -> int:
     return number
 
 
+def _non_negative_integer(value: Any) -> int:
+    number = _integer(value)
+    if number < 0:
+        raise ValueError(f"expected zero or more, got {number}")
+    return number
+
+
 def _boolean(value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -144,6 +151,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("mode", _choice("development", "production")),
     Setting("database_url", _database_url),
     Setting("redis_url", _redis_url),
+    Setting("trusted_proxies", _non_negative_integer),
     Setting("secret_key", _string),
     Setting("base_url", _base_url),
     Setting("async_mode", _choice("eventlet", "gevent", "threading")),
@@ -161,6 +169,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("smtp_starttls", _boolean),
     Setting("mail_from", _mail_from),
     Setting("outbound_allow", _outbound_allow),
+    Setting("mail_per_address_per_hour", _positive_integer),
+    Setting("mail_per_client_per_hour", _positive_integer),
     Setting("session_lifetime_hours", _positive_integer),
     Setting("max_request_bytes", _positive_integer),
 )

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from lti_tool.lti.launch import Launch
+from lti_tool.web.input_guard import BadInput
+from lti_tool.web.input_guard import whole_number
 
 KEY = "activities"
 #: Tag of the line items the tool creates, so it finds its own again.
@@ -63,8 +65,11 @@ class Activity:
 
 
 def _session_length(value: str | None) -> int | None:
-    text = (value or "").strip()
-    return int(text) if text.isdigit() and 0 < int(text) <= 600 else None
+    # A custom parameter the tool cannot read leaves the length open rather than failing the launch.
+    try:
+        return whole_number(value or "", "session_length", low=1, high=600)
+    except BadInput:
+        return None
 
 
 def from_launch(launch: Launch, previous: Activity | None, now: dt.datetime) -> Activity | None:

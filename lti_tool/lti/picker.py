@@ -30,6 +30,8 @@ from lti_tool.models import RoleName
 from lti_tool.models import Subject
 from lti_tool.models import TutorProfile
 from lti_tool.models import db
+from lti_tool.web.input_guard import BadInput
+from lti_tool.web.input_guard import whole_number
 
 bp = Blueprint("lti_deep_linking", __name__, template_folder="templates")
 DEFAULT_LENGTHS: tuple[int, ...] = (30, 45, 60, 90)
@@ -75,7 +77,10 @@ def _choices(form: t.Mapping[str, t.Any], slugs: list[str]) -> list[ActivityChoi
     if unknown:
         raise PickerError(f"there is no subject {unknown[0]!r}")
     length_text = (form.get("session_length") or "").strip()
-    length = int(length_text) if length_text.isdigit() else None
+    try:
+        length: int | None = whole_number(length_text, "session_length", low=1)
+    except BadInput:
+        length = None
     if length_text and length not in session_lengths():
         raise PickerError(f"no tutor offers sessions of {length_text} minutes")
     title = (form.get("title") or "").strip()

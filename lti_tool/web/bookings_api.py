@@ -49,6 +49,7 @@ bp = Blueprint("bookings_api", __name__, url_prefix="/api/v1")
 
 OPEN_STATES = (BookingState.HELD, BookingState.CONFIRMED)
 MAX_LIST = 500
+NO_SUCH_BOOKING = "no booking with this id that you take part in"
 
 
 @bp.errorhandler(ApiError)
@@ -136,11 +137,12 @@ def booking_json(booking: Booking, viewer: User) -> dict[str, t.Any]:
 
 def _visible_booking(booking_id: int) -> Booking:
     booking = db.session.get(Booking, booking_id)
-    if booking is None:
-        raise ApiError(404, "unknown_booking", f"no booking {booking_id}")
     me = _me()
-    if me.id not in {booking.learner_id, booking.tutor.user_id} and not me.has_role(RoleName.ADMIN):
-        raise ApiError(403, "forbidden", "only the learner, the tutor or an admin may see this")
+    if booking is None or (
+        me.id not in {booking.learner_id, booking.tutor.user_id} and not me.has_role(RoleName.ADMIN)
+    ):
+        # One answer for a stranger's booking and a missing one, so ids cannot be probed.
+        raise ApiError(404, "unknown_booking", NO_SUCH_BOOKING)
     return booking
 
 

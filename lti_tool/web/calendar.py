@@ -36,11 +36,11 @@ def booking_invite(booking_id: int) -> Response:
     """The invite for one booking; a cancelled booking gives a cancellation."""
     user = current_user()
     booking = db.session.get(Booking, booking_id)
-    if booking is None:
-        abort(404, description="No such booking.")
     assert user is not None
-    if user.id not in (booking.learner_id, booking.tutor.user_id):
-        abort(403, description="Only the tutor and the learner of a booking get its invite.")
+    if booking is None or user.id not in (booking.learner_id, booking.tutor.user_id):
+        # Only the tutor and the learner get the invite; anyone else cannot tell whether
+        # the booking exists.
+        abort(404, description="No such booking.")
     method = "CANCEL" if booking.state in ical.CANCELLED_STATES else "REQUEST"
     return _ics(ical.booking_invite(booking, method), f"booking-{booking.id}.ics", method)
 

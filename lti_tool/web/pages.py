@@ -74,11 +74,16 @@ def inject_viewer() -> dict[str, t.Any]:
 def _participant_or_404(booking_id: int) -> Booking:
     booking = db.session.get(Booking, booking_id)
     user = current_user()
-    if booking is None or user is None:
-        abort(404, description="No such booking.")
-    if user.id not in {booking.learner_id, booking.tutor.user_id} and not user.has_role(
-        RoleName.ADMIN
+    if (
+        booking is None
+        or user is None
+        or (
+            user.id not in {booking.learner_id, booking.tutor.user_id}
+            and not user.has_role(RoleName.ADMIN)
+        )
     ):
+        # The same answer whether the booking is missing or someone else's, so ids
+        # cannot be probed.
         abort(404, description="No such booking.")
     return booking
 

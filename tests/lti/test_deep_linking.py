@@ -106,6 +106,16 @@ def test_round_trip_returns_a_graded_link_the_platform_accepts(lms: AdvantageToo
     assert (activity.subject, activity.session_length, activity.graded) == ("algebra", 60, True)
 
 
+def test_a_session_length_that_is_no_number_leaves_the_length_open(lms: AdvantageTool) -> None:
+    custom = {"subject": "algebra", "session_length": "²", "graded": "true"}
+    learner = lms.launch_with({}, sub="learner-1", roles=[LEARNER], custom=custom)
+    assert learner.headers["Location"] == "/subjects/algebra"
+    db.session.rollback()
+    course = db.session.scalars(sa.select(Course)).one()
+    activity = activities.activities(course.services)["resource-link-1"]
+    assert (activity.subject, activity.session_length) == ("algebra", None)
+
+
 def test_several_subjects_become_several_ungraded_links(lms: AdvantageTool) -> None:
     linking_launch(lms)
     page = pick(lms, subject=["algebra", "geometry"], session_length="")
@@ -131,6 +141,7 @@ def test_a_bad_choice_is_shown_on_the_form(lms: AdvantageTool) -> None:
     assert refused.status_code == 400
     assert "There is no subject" in html.unescape(refused.text)
     assert pick(lms, subject="algebra", session_length="7").status_code == 400
+    assert pick(lms, subject="algebra", session_length="²").status_code == 400
     assert lms.platform.deep_link_responses == []
 
 

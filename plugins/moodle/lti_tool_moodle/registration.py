@@ -83,6 +83,11 @@ class MoodleRegistration(RegistrationDocument):
     def document(self, urls: ToolUrls) -> dict[str, t.Any]:
         return {
             "dynamic_registration_url": urls.base_url + DYNAMIC_REGISTRATION_PATH,
+            # The bare URL is refused: registration needs an invitation made by an admin.
+            "dynamic_registration_how": (
+                "Run lti-tool platform invite and paste the one-time URL it prints as "
+                "Moodle's 'Tool URL' under 'Configure a tool' > 'Add LTI Advantage'"
+            ),
             "client_metadata": self.client_metadata(urls),
             "manual": self.manual_form(urls),
             "then": (

@@ -26,8 +26,12 @@ def room_pass(booking_id: int) -> Response | tuple[Response, int]:
     try:
         access.check_person(booking, user, read_settings(current_app), current_time())
     except access.Refused as exc:
-        status = 401 if user is None else 403
-        return jsonify({"error": "refused", "detail": str(exc)}), status
+        if user is None:
+            return jsonify({"error": "refused", "detail": str(exc)}), 401
+        if booking is None or access.role_of(booking, user) is None:
+            # A stranger hears what a missing booking gives, so room ids cannot be probed.
+            return jsonify({"error": "not_found", "detail": "no such room"}), 404
+        return jsonify({"error": "refused", "detail": str(exc)}), 403
     assert booking is not None and user is not None
     response = jsonify(fresh_pass(booking, user))
     response.headers["Cache-Control"] = "no-store"

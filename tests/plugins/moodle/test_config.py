@@ -17,6 +17,7 @@ def test_registration_document(app: Flask, client: FlaskClient) -> None:
     document = response.json
     assert document is not None
     assert document["dynamic_registration_url"] == f"{TOOL}/lti/dynamic-registration"
+    assert "lti-tool platform invite" in document["dynamic_registration_how"]
     # What the tool posts to Moodle during dynamic registration: the generic client metadata.
     metadata = document["client_metadata"]
     assert metadata["initiate_login_uri"] == f"{TOOL}/lti/login"
