@@ -27,6 +27,7 @@ from flask import current_app
 from lti_tool.booking import current_time
 from lti_tool.database import write_transaction
 from lti_tool.models import db
+from lti_tool.redis_health import guarded
 from standalone.models import LoginAttempt
 
 WINDOW = dt.timedelta(minutes=15)
@@ -38,6 +39,7 @@ ACCOUNT_SLOWDOWN_AFTER = 10
 """Tries at one account, from all addresses, after which addresses that failed there wait."""
 LONGEST_DELAY = int(WINDOW.total_seconds())
 MAIL_WINDOW = dt.timedelta(hours=1)
+PURPOSE = "sign-in and mail limits"
 REDIS_PREFIX = "lti_tool:login-failures:"
 
 
@@ -111,14 +113,23 @@ class _TableStore:
 
 
 class _RedisStore:
-    """One sorted set per key, scored by the attempt's time, trimmed to the key's window."""
+    """One sorted set per key, scored by the attempt's time, trimmed to the key's window.
+
+    While Redis is away the counting goes on in the database (:class:`_TableStore`), so
+    signing in keeps working and keeps being limited; receipts say which store holds a try.
+    """
 
     def __init__(self, url: str) -> None:
         import redis
 
-        self.redis = redis.Redis.from_url(url, socket_timeout=5)
+        self.redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
 
     def take(self, keys: list[Key], now: dt.datetime) -> tuple[list[int], list[tuple[str, str]]]:
+        return guarded(
+            lambda: self._take(keys, now), lambda: _TableStore().take(keys, now), PURPOSE
+        )
+
+    def _take(self, keys: list[Key], now: dt.datetime) -> tuple[list[int], list[tuple[str, str]]]:
         pipe = self.redis.pipeline(transaction=True)
         receipts = []
         for key in keys:
@@ -133,13 +144,28 @@ class _RedisStore:
         return [int(results[4 * index + 2]) for index in range(len(keys))], receipts
 
     def drop(self, receipts: list[tuple[str, str]]) -> None:
+        # A table row's receipt is its id; a Redis member is "<time>:<random>".
+        in_table = [receipt for receipt in receipts if receipt[1].isdigit()]
+        in_redis = [receipt for receipt in receipts if not receipt[1].isdigit()]
+        if in_table:
+            _TableStore().drop(in_table)
+        if in_redis:
+            guarded(lambda: self._drop(in_redis), lambda: None, PURPOSE)
+
+    def _drop(self, receipts: list[tuple[str, str]]) -> None:
         pipe = self.redis.pipeline(transaction=True)
         for digest, member in receipts:
             pipe.zrem(REDIS_PREFIX + digest, member)
         pipe.execute()
 
     def clear(self, digests: list[str]) -> None:
-        self.redis.delete(*(REDIS_PREFIX + digest for digest in digests))
+        # Tries counted while Redis was away live in the table.
+        _TableStore().clear(digests)
+        guarded(
+            lambda: self.redis.delete(*(REDIS_PREFIX + digest for digest in digests)),
+            lambda: 0,
+            PURPOSE,
+        )
 
 
 def _store() -> _TableStore | _RedisStore:

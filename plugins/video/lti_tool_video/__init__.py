@@ -21,6 +21,7 @@ from lti_tool_video.commands import media_worker_command
 from lti_tool_video.room import NAMESPACE
 from lti_tool_video.room import describe
 from lti_tool_video.signaling import RoomNamespace
+from lti_tool_video.signaling import close_if_refused
 from lti_tool_video.web import bp
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -43,6 +44,17 @@ def register_blueprints(register: Callable[[Blueprint], None]) -> None:
 @hookimpl
 def register_socketio(socketio: SocketIO) -> None:
     socketio.on_namespace(RoomNamespace(NAMESPACE))
+
+
+#: Changes after which the room may have to close at once. ``completed`` is not one: a tutor
+#: may mark the session done while still in it, and the room stays open to its usual end.
+ROOM_CLOSING_EVENTS = frozenset({"cancelled", "no_show", "expired", "rescheduled"})
+
+
+@hookimpl
+def booking_event(event: str, booking: Booking) -> None:
+    if event in ROOM_CLOSING_EVENTS:
+        close_if_refused(booking)
 
 
 @hookimpl

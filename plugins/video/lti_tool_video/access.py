@@ -82,6 +82,27 @@ def check_person(
     return role
 
 
+def fingerprint(booking_id: int, user_id: int | None) -> tuple[t.Any, ...] | None:
+    """What changes whenever the verdict of :func:`check_person` could change, in one query.
+
+    A booking's state and times move its ``updated_at``; the end of the session and consent
+    are new rows of the room's audit log; a deactivated person moves theirs. ``None``: the
+    booking is gone.
+    """
+    latest_room_row = (
+        sa.select(sa.func.max(AuditEntry.id))
+        .where(AuditEntry.entity_type == ENTITY, AuditEntry.entity_id == booking_id)
+        .scalar_subquery()
+    )
+    person = sa.select(User.updated_at).where(User.id == user_id).scalar_subquery()
+    row = db.session.execute(
+        sa.select(Booking.state, Booking.updated_at, latest_room_row, person).where(
+            Booking.id == booking_id
+        )
+    ).first()
+    return None if row is None else tuple(row)
+
+
 def _room_rows(booking_id: int, action: str) -> t.Sequence[AuditEntry]:
     return db.session.scalars(
         sa.select(AuditEntry)

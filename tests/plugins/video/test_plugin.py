@@ -22,7 +22,7 @@ from lti_tool_video.settings import parse_settings
 
 from lti_tool.plugins import get_plugins
 
-HOOKS = "register_blueprints, register_commands, register_socketio, room_for_booking"
+HOOKS = "booking_event, register_blueprints, register_commands, register_socketio, room_for_booking"
 
 
 def fetch(app: Flask, path: str) -> tuple[int, str, str]:

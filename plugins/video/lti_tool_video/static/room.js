@@ -34,6 +34,7 @@ class Room {
     this.everJoined = false;
     this.ended = false;
     this.refusal = null;
+    this.endReason = null;
     this.lastSample = null;
   }
 
@@ -121,6 +122,9 @@ class Room {
     on("chat", (message) => this.chat.receive(message));
     on("recording", ({ consent, active }) => this._showRecording(consent, active));
     on("ended", () => this._end());
+    // The booking no longer lets anyone in (cancelled, moved, over): the server has closed
+    // the room, so reconnecting would only be refused again.
+    on("ejected", ({ reason }) => this._end(reason));
   }
 
   _drop(peerId) {
@@ -149,8 +153,9 @@ class Room {
     }
   }
 
-  _end() {
+  _end(reason = null) {
     this.ended = true;
+    this.endReason = reason;
     for (const id of [...this.peers.keys()]) {
       this._drop(id);
     }
@@ -182,7 +187,12 @@ class Room {
     } else if (entry.link.state === "reconnecting" || entry.gone) {
       state = "reconnecting";
     }
-    const text = state === "refused" ? `${STATUS_TEXT.refused}: ${this.refusal}` : STATUS_TEXT[state];
+    let text = STATUS_TEXT[state];
+    if (state === "refused") {
+      text = `${STATUS_TEXT.refused}: ${this.refusal}`;
+    } else if (state === "ended" && this.endReason) {
+      text = `${STATUS_TEXT.ended}: ${this.endReason}`;
+    }
     view.setStatus(this.ui, state, text);
     if (state === "connected") {
       this.ui.get("replay").hidden = this.droppedAt === undefined || !this._hasWorker();

@@ -8,7 +8,7 @@ import { io } from "./vendor/socket.io.esm.min.js";
 
 const HEARTBEAT_MS = 2000;
 const HEARTBEAT_TIMEOUT_MS = 2500;
-const RELAYED = ["presence", "signal", "chat", "media", "recording", "ended"];
+const RELAYED = ["presence", "signal", "chat", "media", "recording", "ended", "ejected"];
 
 export class Signaling extends EventTarget {
   constructor({ namespace, bookingId, peerId, token, tokenUrl, ttlSeconds }) {
