@@ -176,6 +176,13 @@ def _headers(token: str) -> dict[str, str]:
     return headers
 
 
+def _refuse_answer(response: requests.Response, url: str, message: str) -> t.NoReturn:
+    """Refuse an unwanted answer. Its text stays in the log: shown on the page, it would relay
+    whatever the endpoint (possibly not a platform at all) answered."""
+    log.warning("%s answered %s: %s", url, response.status_code, outbound.excerpt(response))
+    raise RegistrationRefused(message + _redirect_note(response))
+
+
 def _redirect_note(response: requests.Response) -> str:
     return " and redirects are not followed" if response.is_redirect else ""
 
@@ -189,15 +196,8 @@ def platform_configuration(url: str, token: str) -> dict[str, t.Any]:
             f"the platform's configuration could not be fetched: {exc}"
         ) from None
     if response.status_code != 200:
-        log.warning(
-            "openid configuration %s answered %s: %s",
-            url,
-            response.status_code,
-            outbound.excerpt(response),
-        )
-        raise RegistrationRefused(
-            f"the platform answered {response.status_code} for its configuration"
-            + _redirect_note(response)
+        _refuse_answer(
+            response, url, f"the platform answered {response.status_code} for its configuration"
         )
     config = _json(response, "configuration")
     issuer = config.get("issuer")
@@ -231,17 +231,10 @@ def register_client(
     except outbound.OutboundError as exc:
         raise RegistrationRefused(f"the registration could not be sent: {exc}") from None
     if response.status_code not in (200, 201):
-        # The reply's text stays in the log: shown on the page, it would relay whatever
-        # the endpoint (possibly not a platform at all) answered.
-        log.warning(
-            "registration endpoint %s answered %s: %s",
+        _refuse_answer(
+            response,
             endpoint,
-            response.status_code,
-            outbound.excerpt(response),
-        )
-        raise RegistrationRefused(
-            f"the platform refused the registration (HTTP status {response.status_code})"
-            + _redirect_note(response)
+            f"the platform refused the registration (HTTP status {response.status_code})",
         )
     answer = _json(response, "registration answer")
     client_id = answer.get("client_id")

@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from lti_tool.models import AvailabilityRule
 from lti_tool.models import Booking
 from lti_tool.models import BookingState
+from lti_tool.models import Course
 from lti_tool.models import RoleName
 from lti_tool.models import Subject
 from lti_tool.models import TutorProfile
@@ -67,13 +68,16 @@ def make_booking(
     minutes: int = 60,
     state: BookingState = BookingState.CONFIRMED,
     currency: str = "usd",
+    *,
+    subject: Subject | None = None,
+    course: Course | None = None,
 ) -> Booking:
     end = start + dt.timedelta(minutes=minutes)
-    subject = make_subject()
     booking = Booking(
         tutor=tutor,
         learner=learner,
-        subject=subject,
+        subject=subject or make_subject(),
+        course=course,
         start_at=start,
         end_at=end,
         block_start=start,

@@ -18,8 +18,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 
-from lti_tool.models import Booking
-from lti_tool.models import BookingState
 from lti_tool.models import Course
 from lti_tool.models import Deployment
 from lti_tool.models import Enrollment
@@ -36,6 +34,7 @@ from tests.booking import make_tutor
 from tests.booking import make_user
 from tests.conftest import app_in_context
 from tests.conftest import make_app
+from tests.tutors import make_booking
 from tests.web.authorization_matrix import ROLES
 from tests.web.authorization_matrix import SKIPPED
 from tests.web.authorization_matrix import TABLE
@@ -101,21 +100,7 @@ def _build(app: Flask) -> tuple[dict[str, User | None], dict[str, str]]:
     _course(home, "course-2", {other_instructor: "instructor"})
     _course(_platform("https://other-lms.example.test"), "course-9", {foreign: "learner"})
     db.session.flush()
-    booking = Booking(
-        tutor=tutor,
-        learner=learner,
-        subject=subject,
-        course=course,
-        start_at=at(9, 10),
-        end_at=at(9, 11),
-        block_start=at(9, 10),
-        block_end=at(9, 11),
-        state=BookingState.CONFIRMED,
-        price_cents=0,
-        currency="usd",
-    )
-    db.session.add(booking)
-    db.session.commit()
+    booking = make_booking(tutor, learner, at(9, 10), subject=subject, course=course)
     people: dict[str, User | None] = {
         "anonymous": None,
         "learner": learner,

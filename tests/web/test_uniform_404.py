@@ -15,8 +15,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from lti_tool.models import Booking
-from lti_tool.models import BookingState
-from lti_tool.models import db
 from tests.booking import CSRF
 from tests.booking import at
 from tests.booking import install_clock
@@ -24,6 +22,7 @@ from tests.booking import make_subject
 from tests.booking import make_tutor
 from tests.booking import make_user
 from tests.booking import sign_in
+from tests.tutors import make_booking
 
 
 @dataclass(frozen=True)
@@ -69,21 +68,7 @@ def _booking(app: Flask) -> Booking:
     install_clock(app)
     subject = make_subject()
     tutor = make_tutor([subject])
-    booking = Booking(
-        tutor=tutor,
-        learner=make_user("Lou Learner"),
-        subject=subject,
-        start_at=at(9, 10),
-        end_at=at(9, 11),
-        block_start=at(9, 10),
-        block_end=at(9, 11),
-        state=BookingState.CONFIRMED,
-        price_cents=0,
-        currency="usd",
-    )
-    db.session.add(booking)
-    db.session.commit()
-    return booking
+    return make_booking(tutor, make_user("Lou Learner"), at(9, 10), subject=subject)
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.path}")
