@@ -48,11 +48,14 @@ def _iso(value: dt.datetime | None) -> str | None:
     return None if value is None else value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
-def _bookings_of(user: User) -> sa.Select[tuple[Booking]]:
+def _takes_part(user: User) -> sa.ColumnElement[bool]:
+    """Bookings *user* is the learner or the tutor of."""
     tutor_ids = sa.select(TutorProfile.id).where(TutorProfile.user_id == user.id)
-    return sa.select(Booking).where(
-        sa.or_(Booking.learner_id == user.id, Booking.tutor_id.in_(tutor_ids))
-    )
+    return sa.or_(Booking.learner_id == user.id, Booking.tutor_id.in_(tutor_ids))
+
+
+def _bookings_of(user: User) -> sa.Select[tuple[Booking]]:
+    return sa.select(Booking).where(_takes_part(user))
 
 
 def export_person(user: User) -> dict[str, t.Any]:
@@ -188,12 +191,7 @@ def _erase(session: sa.orm.Session, user: User) -> None:
         profile.headline = ""
         profile.bio = ""
         profile.is_active = False
-    booking_ids = sa.select(Booking.id).where(
-        sa.or_(
-            Booking.learner_id == user.id,
-            Booking.tutor_id.in_(sa.select(TutorProfile.id).where(TutorProfile.user_id == user.id)),
-        )
-    )
+    booking_ids = sa.select(Booking.id).where(_takes_part(user))
     session.execute(sa.update(Booking).where(Booking.id.in_(booking_ids)).values(cancel_reason=""))
     session.execute(
         sa.update(Review)
