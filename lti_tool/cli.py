@@ -8,10 +8,10 @@ import typing as t
 
 import click
 from flask import Flask
-from flask import current_app
 from flask.cli import FlaskGroup
 from flask.cli import with_appcontext
 
+from lti_tool import money
 from lti_tool.config import ConfigError
 from lti_tool.config import load_config
 from lti_tool.lti.commands import COMMAND_GROUPS
@@ -105,7 +105,7 @@ def import_tutors_command(csv_file: str, as_json: bool) -> None:
 
     from lti_tool import imports
 
-    currency = str(current_app.config["CURRENCY"])
+    currency = money.site_currency()
     with open(csv_file, newline="", encoding="utf-8-sig") as stream:
         try:
             total = sum(1 for _ in imports.read_rows(stream)) - 1

@@ -7,7 +7,6 @@ import random
 
 import pendulum
 import sqlalchemy as sa
-from flask import current_app
 
 from lti_tool import money
 from lti_tool.models import AuditEntry
@@ -130,7 +129,7 @@ def _clear() -> None:
 def seed(reset: bool = False, now: dt.datetime | None = None, currency: str | None = None) -> str:
     """Create the demo data unless it exists; return a one-line summary. Prices are in
     *currency*, the site's by default."""
-    currency = currency or str(current_app.config["CURRENCY"])
+    currency = currency or money.site_currency()
     existing = db.session.scalar(
         sa.select(sa.func.count()).select_from(User).where(User.email.like(f"%@{DEMO_DOMAIN}"))
     )

@@ -47,9 +47,12 @@ class AmountError(ValueError):
     """An amount that the currency cannot express (too many decimals, not a number, ...)."""
 
 
-def known_currencies() -> frozenset[str]:
-    """Upper-case codes of every currency accepted as the site's currency."""
-    return frozenset(_EXPONENTS) | _TWO_DECIMALS
+def site_currency() -> str:
+    """The current application's currency (``currency`` setting), lower case: tutors' prices
+    are in it."""
+    from flask import current_app
+
+    return str(current_app.config["CURRENCY"])
 
 
 def normalise(currency: str) -> str:

@@ -204,24 +204,23 @@ class _CheckedHTTPSConnection(_CheckedConnection, HTTPSConnection):
     """TLS still names the host (SNI, certificate check); only the socket uses the address."""
 
 
-class _CheckedPool(HTTPConnectionPool):
+class _CheckedPoolMixin:
+    """Hands the pool's rules to every connection it opens."""
+
+    outbound_rules: OutboundRules = OutboundRules()
+
+    def _new_conn(self) -> t.Any:
+        connection = super()._new_conn()  # type: ignore[misc]
+        connection.outbound_rules = self.outbound_rules
+        return connection
+
+
+class _CheckedPool(_CheckedPoolMixin, HTTPConnectionPool):
     ConnectionCls = _CheckedConnection
-    outbound_rules: OutboundRules = OutboundRules()
-
-    def _new_conn(self) -> t.Any:
-        connection = super()._new_conn()
-        connection.outbound_rules = self.outbound_rules
-        return connection
 
 
-class _CheckedHTTPSPool(HTTPSConnectionPool):
+class _CheckedHTTPSPool(_CheckedPoolMixin, HTTPSConnectionPool):
     ConnectionCls = _CheckedHTTPSConnection
-    outbound_rules: OutboundRules = OutboundRules()
-
-    def _new_conn(self) -> t.Any:
-        connection = super()._new_conn()
-        connection.outbound_rules = self.outbound_rules
-        return connection
 
 
 class _CheckedPoolManager(PoolManager):
@@ -247,6 +246,14 @@ class _CheckedAdapter(HTTPAdapter):
         self.poolmanager = _CheckedPoolManager(
             self.outbound_rules, num_pools=connections, maxsize=maxsize, block=block, **kwargs
         )
+
+
+def origin_of(url: str | None) -> str | None:
+    """The ``scheme://host[:port]`` of an http(s) *url*, as written; None for anything else."""
+    parts = urlsplit(url or "")
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def check_url(url: str, rules: OutboundRules) -> str:

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import Blueprint
-from flask import current_app
 from flask import render_template
 from flask import request
 from werkzeug.datastructures import MultiDict
 
+from lti_tool import money
 from lti_tool.booking import current_time
 from lti_tool.models import Subject
 from lti_tool.models import TutorProfile
@@ -78,14 +78,12 @@ def parse_filters(args: MultiDict[str, str]) -> tuple[Filters, dict[str, str]]:
     )
     if filters.max_price:
         try:
-            parse_price(filters.max_price, currency=site_currency())
+            parse_price(filters.max_price, currency=money.site_currency())
         except TutorSettingsError as exc:
-            errors["max_price"] = f"Enter a price in {site_currency().upper()}: {exc.message}."
+            errors["max_price"] = (
+                f"Enter a price in {money.site_currency().upper()}: {exc.message}."
+            )
     return filters, errors
-
-
-def site_currency() -> str:
-    return str(current_app.config["CURRENCY"])
 
 
 def _matches(filters: Filters, max_price_cents: int | None) -> list[Match]:
@@ -132,7 +130,7 @@ def catalog() -> tuple[str, int]:
     price_cents = (
         None
         if errors or not filters.max_price
-        else parse_price(filters.max_price, currency=site_currency())
+        else parse_price(filters.max_price, currency=money.site_currency())
     )
     matches = _matches(filters, price_cents)
     languages = sorted({code for match in matches for code in match.languages})

@@ -11,13 +11,13 @@ import typing as t
 import sqlalchemy as sa
 from flask import Blueprint
 from flask import abort
-from flask import current_app
 from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
 from werkzeug.wrappers import Response
 
+from lti_tool import money
 from lti_tool.auth import current_user
 from lti_tool.auth import require_user
 from lti_tool.models import RoleName
@@ -86,7 +86,7 @@ def become_tutor() -> Response | str | tuple[str, int]:
         db.session.add(profile)
         try:
             # The core's validator decides; nothing is written unless every value passes.
-            save_settings(profile, data, currency=current_app.config["CURRENCY"])
+            save_settings(profile, data, currency=money.site_currency())
         except TutorSettingsError as exc:
             db.session.rollback()
             field = exc.field.split("[")[0]

@@ -107,7 +107,8 @@ class _TableStore:
         with write_transaction(db.session()) as session:
             session.execute(sa.delete(LoginAttempt).where(LoginAttempt.id.in_(ids)))
 
-    def clear(self, digests: list[str]) -> None:
+    def clear(self, digests: list[str], *, table: bool = True) -> None:
+        # *table* is for the Redis store's sake: this store has nowhere else to clear.
         with write_transaction(db.session()) as session:
             session.execute(sa.delete(LoginAttempt).where(LoginAttempt.key_digest.in_(digests)))
 
@@ -144,9 +145,8 @@ class _RedisStore:
         return [int(results[4 * index + 2]) for index in range(len(keys))], receipts
 
     def drop(self, receipts: list[tuple[str, str]]) -> None:
-        # A table row's receipt is its id; a Redis member is "<time>:<random>".
-        in_table = [receipt for receipt in receipts if receipt[1].isdigit()]
-        in_redis = [receipt for receipt in receipts if not receipt[1].isdigit()]
+        in_table = [receipt for receipt in receipts if _counted_in_table(receipt)]
+        in_redis = [receipt for receipt in receipts if not _counted_in_table(receipt)]
         if in_table:
             _TableStore().drop(in_table)
         if in_redis:
@@ -158,14 +158,21 @@ class _RedisStore:
             pipe.zrem(REDIS_PREFIX + digest, member)
         pipe.execute()
 
-    def clear(self, digests: list[str]) -> None:
-        # Tries counted while Redis was away live in the table.
-        _TableStore().clear(digests)
+    def clear(self, digests: list[str], *, table: bool = True) -> None:
+        # Tries counted while Redis was away live in the table; *table* False skips it.
+        if table:
+            _TableStore().clear(digests)
         guarded(
             lambda: self.redis.delete(*(REDIS_PREFIX + digest for digest in digests)),
             lambda: 0,
             PURPOSE,
         )
+
+
+def _counted_in_table(receipt: tuple[str, str]) -> bool:
+    """Whether a try was counted in the table: a row's receipt is its id, while a Redis
+    member is "<time>:<random>"."""
+    return receipt[1].isdigit()
 
 
 def _store() -> _TableStore | _RedisStore:
@@ -214,7 +221,13 @@ def login_attempt(email: str, address: str | None) -> Attempt:
 def login_succeeded(attempt: Attempt) -> None:
     """The right password: the account starts afresh here; the try costs the address nothing."""
     store = _store()
-    store.clear([attempt.pair.digest, attempt.account.digest])
+    # Tries reach the table only while Redis is away, so it is cleared only when this one was
+    # counted there: with Redis answering, that would be a write transaction on every sign-in.
+    # Rows left from an earlier outage age out with the window.
+    store.clear(
+        [attempt.pair.digest, attempt.account.digest],
+        table=any(_counted_in_table(receipt) for receipt in attempt.receipts),
+    )
     if attempt.address is not None:
         store.drop(
             [receipt for receipt in attempt.receipts if receipt[0] == attempt.address.digest]

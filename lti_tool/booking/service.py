@@ -139,14 +139,10 @@ class BookingService:
             )
             provider = self._provider()
             if provider.requires_payment(booking):
+                # Refused before the booking is added: the rollback leaves nothing behind.
                 if (refusal := provider.refusal(booking)) is not None:
-                    # Relationships may have cascaded it into the session: never save it.
-                    if booking in self.session:
-                        self.session.expunge(booking)
                     raise PaymentNotPossible(refusal)
                 if writes.held_by(self.session, learner, now) >= self.max_holds:
-                    if booking in self.session:
-                        self.session.expunge(booking)
                     raise TooManyHolds(
                         f"You already hold {self.max_holds} unpaid sessions; pay for or "
                         "cancel one of them (or let it run out) before holding another."
@@ -180,6 +176,28 @@ class BookingService:
             booking.hold_expires_at = None
             writes.set_state(self.session, booking, CONFIRMED, "confirmed", by, {}, now)
             return booking, [("confirmed", booking, {})]
+
+        return self._run(work)
+
+    def renew_hold(self, booking: Booking, at_least: dt.timedelta) -> dt.datetime:
+        """Make a held booking's hold last at least *at_least* from now, renewing it for a full
+        ``hold_minutes`` when it is shorter (a payment starts again, and the slot is still this
+        learner's); returns the hold's end. Not a change of state, so no audit row.
+
+        :raises InvalidTransition: the booking is no longer held.
+        """
+        now = self.now()
+        end = booking.hold_expires_at
+        if booking.state == HELD and end is not None and end - now >= at_least:
+            return end  # long enough: no write, checked again under the lock otherwise
+
+        def work() -> tuple[dt.datetime, list[Announcement]]:
+            writes.lock_booking(self.session, booking)
+            rules.require_state(booking, {HELD}, "held again")
+            end = booking.hold_expires_at
+            if end is None or end - now < at_least:
+                booking.hold_expires_at = end = now + self.hold
+            return end, []
 
         return self._run(work)
 

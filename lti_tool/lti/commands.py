@@ -118,11 +118,13 @@ def list_platforms_command() -> None:
 )
 def invite_command(hours: int, note: str) -> None:
     """Print a one-time Dynamic Registration link to paste into an LMS."""
-    if len(note) > dynamic_registration.MAX_NOTE_LENGTH:
+    try:
+        invite, token = dynamic_registration.create_invite(hours, note)
+    except ValueError:
+        # --expires-in is already held to its range by click, so only the note is left.
         raise click.BadParameter(
             f"at most {dynamic_registration.MAX_NOTE_LENGTH} characters", param_hint="--note"
-        )
-    invite, token = dynamic_registration.create_invite(hours, note)
+        ) from None
     click.echo(dynamic_registration.invite_url(token))
     click.echo(
         f"Invitation {invite.id}: paste this link into the LMS's Dynamic Registration form "

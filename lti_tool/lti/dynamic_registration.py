@@ -30,6 +30,7 @@ from flask import Blueprint
 from flask import current_app
 from flask import render_template
 from flask import request
+from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from lti_tool import outbound
@@ -49,7 +50,6 @@ from lti_tool.models import db
 from lti_tool.models import utcnow
 
 bp = Blueprint("lti_dynamic_registration", __name__, template_folder="templates")
-MAX_BODY_BYTES = outbound.MAX_BODY_BYTES
 PATH = "/lti/dynamic-registration"
 #: How long an invitation lasts unless its administrator says otherwise, and at most.
 INVITE_HOURS = 24
@@ -102,9 +102,12 @@ def create_invite(hours: int = INVITE_HOURS, note: str = "") -> tuple[Registrati
 
 
 def list_invites() -> list[RegistrationInvite]:
+    # The listing names each used invitation's registration: loaded in one query, not per row.
     return list(
         db.session.scalars(
-            sa.select(RegistrationInvite).order_by(RegistrationInvite.created_at.desc())
+            sa.select(RegistrationInvite)
+            .options(selectinload(RegistrationInvite.registration))
+            .order_by(RegistrationInvite.created_at.desc())
         )
     )
 
@@ -132,11 +135,6 @@ def usable_invite(token: str) -> RegistrationInvite:
             f"{invite.expires_at:%Y-%m-%d %H:%M} UTC"
         )
     return invite
-
-
-def origin_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 def _plain_http_allowed() -> bool:
@@ -205,9 +203,10 @@ def platform_configuration(url: str, token: str) -> dict[str, t.Any]:
         raise RegistrationRefused("the platform's configuration names no issuer")
     # The issuer must live where the configuration came from: otherwise any site could
     # claim to be another platform and receive the tool's registration for it.
-    if origin_of(issuer) != origin_of(url):
+    origin = (outbound.origin_of(url) or "").lower()
+    if (outbound.origin_of(issuer) or "").lower() != origin:
         raise RegistrationRefused(
-            f"the issuer {issuer!r} does not match the configuration's origin {origin_of(url)}"
+            f"the issuer {issuer!r} does not match the configuration's origin {origin}"
         )
     check_url(issuer, "the issuer", 255)
     for name in (*ENDPOINTS, "registration_endpoint"):
@@ -307,6 +306,9 @@ def store(
         for column, value in endpoints.items():
             setattr(registration, column, value)
         registration.auth_audience = audience if isinstance(audience, str) and audience else None
+        # Written by the same flush as the registration, once it has an id; the claim above
+        # already holds the invitation's row.
+        invite.registration = registration
         deployment = None
         if deployment_id:
             session.flush()
@@ -314,12 +316,6 @@ def store(
             if deployment is None:
                 deployment = Deployment(deployment_id=deployment_id)
                 registration.deployments.append(deployment)
-        session.flush()
-        session.execute(
-            sa.update(RegistrationInvite)
-            .where(RegistrationInvite.id == invite_id)
-            .values(registration_id=registration.id)
-        )
     return registration, deployment
 
 

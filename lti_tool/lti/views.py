@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import typing as t
 from urllib.parse import urlencode
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import Blueprint
@@ -36,6 +35,7 @@ from lti_tool.lti.validation import validate_id_token
 from lti_tool.models import Registration
 from lti_tool.models import User
 from lti_tool.models import db
+from lti_tool.outbound import origin_of
 from lti_tool.web.csrf import csrf_exempt
 
 bp = Blueprint(
@@ -60,18 +60,13 @@ def tool_urls() -> ToolUrls:
     return ToolUrls(current_app.config["BASE_URL"])
 
 
-def origin_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
 def storage_origin(registration: Registration) -> str:
     """The origin the platform's storage frame answers from (and the only one we talk to)."""
     configured = (registration.settings or {}).get("storage_origin")
     if isinstance(configured, str) and configured:
         return configured
     product = product_for(registration, "")
-    return product.storage_origin or origin_of(registration.auth_login_url)
+    return product.storage_origin or origin_of(registration.auth_login_url) or ""
 
 
 def _storage_target(value: str | None) -> str:
@@ -111,7 +106,7 @@ def _login_registration(params: t.Mapping[str, str]) -> Registration:
     if deployment_id and find_deployment(registration, deployment_id) is None:
         raise LaunchError(f"deployment {deployment_id!r} is not registered for {issuer}")
     target = (params.get("target_link_uri") or "").strip()
-    if origin_of(target).lower() != tool_urls().origin.lower():
+    if (origin_of(target) or "").lower() != tool_urls().origin.lower():
         raise LaunchError(f"target_link_uri {target!r} is not an address of this tool")
     return registration
 

@@ -109,7 +109,6 @@ class PayoutAccount(TimestampMixin, Base):
     account_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     payable: Mapped[bool] = mapped_column(default=False)
     """The provider accepts this account as the destination of a payment."""
-    details_submitted: Mapped[bool] = mapped_column(default=False)
     disabled_reason: Mapped[str | None] = mapped_column(String(120))
 
 

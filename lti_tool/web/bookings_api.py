@@ -15,7 +15,6 @@ from flask import Blueprint
 from flask import Response
 from flask import jsonify
 from flask import request
-from flask import url_for
 
 from lti_tool.auth import current_user
 from lti_tool.auth import require_user
@@ -31,8 +30,6 @@ from lti_tool.models import Subject
 from lti_tool.models import TutorProfile
 from lti_tool.models import User
 from lti_tool.models import db
-from lti_tool.payments import PaymentProvider
-from lti_tool.plugins import pm
 from lti_tool.scheduling.listing import occupying
 from lti_tool.web.errors import error_response
 from lti_tool.web.input_guard import MAX_ID
@@ -40,6 +37,7 @@ from lti_tool.web.input_guard import BadInput
 from lti_tool.web.input_guard import check_year
 from lti_tool.web.input_guard import parse_json_object
 from lti_tool.web.input_guard import whole_number
+from lti_tool.web.pages import open_checkout
 from lti_tool.web.slots_api import ApiError
 from lti_tool.web.slots_api import utc_text
 from lti_tool.web.slots_api import zone
@@ -169,19 +167,20 @@ def _checkout_url(booking: Booking, *, release_on_failure: bool) -> str | None:
     """Send a held booking to the payment provider; the URL the learner pays at.
 
     For a new hold, a provider that fails leaves nothing half-done: the hold is cancelled, so
-    its slot is free again at once, and the learner is told to try again. For a hold that
-    already stood (it was moved), the answer is None instead: the booking page offers to try
-    again, and the hold runs out if nobody does.
+    its slot is free again at once, and the learner is told why (the provider's refusal) or
+    to try again. For a hold that already stood (it was moved), the answer is None instead:
+    the booking page offers to try again, and the hold runs out if nobody does.
     """
-    provider = t.cast(PaymentProvider, pm.hook.payment_provider())
-    return_url = url_for("pages.booking_page", booking_id=booking.id, _external=True)
     try:
-        return provider.start_checkout(booking, return_url).redirect_url
-    except Exception:
-        log.exception("payment provider %s could not start checkout", provider.name)
+        return open_checkout(booking).redirect_url
+    except Exception as exc:
+        log.exception("payment provider could not start checkout for booking %s", booking.id)
         if not release_on_failure:
             return None
-        booking_service().cancel(booking, None, "The payment could not be started.")
+        if booking.state == BookingState.HELD:
+            booking_service().cancel(booking, None, "The payment could not be started.")
+        if isinstance(exc, BookingError):
+            raise
         raise ApiError(
             502,
             "payment_unavailable",

@@ -25,7 +25,6 @@ from flask import Flask
 from flask import Response
 from flask import request
 from werkzeug.routing import IntegerConverter
-from werkzeug.routing import Map
 
 from lti_tool.web.errors import error_response
 
@@ -69,22 +68,6 @@ class IdConverter(IntegerConverter):
     # Checked by the pattern, not only after matching: werkzeug answers a route whose value
     # fails conversion with 405 when the same path exists for another method.
     regex = digits_at_most(MAX_ID)
-
-    def __init__(
-        self,
-        map: Map,
-        fixed_digits: int = 0,
-        min: int | None = None,
-        max: int | None = None,
-        signed: bool = False,
-    ) -> None:
-        super().__init__(
-            map,
-            fixed_digits=fixed_digits,
-            min=-MAX_ID - 1 if min is None else min,
-            max=MAX_ID if max is None else max,
-            signed=signed,
-        )
 
 
 def whole_number(value: str, field: str, *, low: int = 0, high: int = INT64_MAX) -> int:

@@ -39,8 +39,10 @@ from lti_tool.models import TutorProfile
 from lti_tool.models import User
 from lti_tool.models import db
 from lti_tool.plugins import pm
+from lti_tool.web.redirects import local_path
 
 if t.TYPE_CHECKING:  # pragma: no cover
+    from lti_tool.payments import CheckoutStart
     from lti_tool.payments import PaymentProvider
 
 bp = Blueprint("pages", __name__)
@@ -118,11 +120,15 @@ def booking_page(booking_id: int) -> str:
     payments = db.session.scalars(
         sa.select(Payment).where(Payment.booking_id == booking.id).order_by(Payment.id)
     ).all()
-    refunds = db.session.scalars(
-        sa.select(PaymentRefund)
-        .where(PaymentRefund.payment_id.in_([p.id for p in payments]))
-        .order_by(PaymentRefund.id)
-    ).all()
+    refunds = (
+        db.session.scalars(
+            sa.select(PaymentRefund)
+            .where(PaymentRefund.payment_id.in_([p.id for p in payments]))
+            .order_by(PaymentRefund.id)
+        ).all()
+        if payments
+        else []
+    )
     return render_template(
         "booking.html",
         booking=booking,
@@ -140,21 +146,28 @@ def pay_for_booking(booking_id: int) -> BaseResponse:
     """Continue to payment for a held booking: the checkout already open at its price, or a
     new one when there is none (its first one was never created, or the price changed)."""
     booking = _participant_or_404(booking_id)
-    user = current_user()
     back = url_for("pages.booking_page", booking_id=booking.id)
-    if user is None or user.id != booking.learner_id:
+    if current_user() != booking.learner:
         abort(403, description="Only the learner pays for a session.")
     if booking.state != BookingState.HELD:
         return redirect(back)
-    provider = t.cast("PaymentProvider", pm.hook.payment_provider())
     try:
-        start = provider.start_checkout(
-            booking, url_for("pages.booking_page", booking_id=booking.id, _external=True)
-        )
+        start = open_checkout(booking)
     except Exception:
         current_app.logger.exception("checkout for booking %s could not start", booking.id)
         return redirect(back + "?checkout=unavailable")
     return redirect(start.redirect_url or back)
+
+
+def open_checkout(booking: Booking) -> CheckoutStart:
+    """Ask the site's payment provider for *booking*'s checkout, coming back to its page.
+
+    :raises Exception: whatever the provider raises when it cannot open one.
+    """
+    provider = t.cast("PaymentProvider", pm.hook.payment_provider())
+    return provider.start_checkout(
+        booking, url_for("pages.booking_page", booking_id=booking.id, _external=True)
+    )
 
 
 @bp.get("/sessions")
@@ -233,10 +246,7 @@ def dev_sign_in() -> BaseResponse:
     if user is None:
         abort(400, description="Pick someone to sign in as.")
     sign_in(user)
-    target = request.form.get("next") or url_for("pages.sessions_page")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("pages.sessions_page")
-    return redirect(target)
+    return redirect(local_path(request.form.get("next")) or url_for("pages.sessions_page"))
 
 
 @bp.post("/sign-out")

@@ -9,10 +9,10 @@ markup cannot run. ``docs/security.md`` explains the cookie attributes.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import secrets
 import typing as t
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import Blueprint
@@ -26,6 +26,7 @@ from werkzeug.wrappers import Response
 from lti_tool.lti.session import current_launch
 from lti_tool.models import Registration
 from lti_tool.models import db
+from lti_tool.outbound import origin_of
 
 log = logging.getLogger(__name__)
 
@@ -61,13 +62,6 @@ def csp_nonce() -> str:
     return t.cast(str, nonce)
 
 
-def _origin(url: str | None) -> str | None:
-    parts = urlsplit(url or "")
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        return None
-    return f"{parts.scheme}://{parts.netloc}"
-
-
 def platform_origins() -> list[str]:
     """Origins of the registered LMS platforms: issuers and authorization endpoints."""
     cached = request.environ.get(ORIGINS_KEY)
@@ -75,7 +69,7 @@ def platform_origins() -> list[str]:
         return t.cast(list[str], cached)
     try:
         rows = db.session.execute(sa.select(Registration.issuer, Registration.auth_login_url))
-        found = {origin for row in rows for origin in map(_origin, row) if origin}
+        found = {origin for row in rows for origin in map(origin_of, row) if origin}
     except SQLAlchemyError:
         # The page itself has been produced; it is served unframeable rather than not at all.
         log.exception("could not read the platforms allowed to frame the tool")
@@ -89,13 +83,20 @@ def _launch_origins() -> list[str]:
     # A platform may show courses on a host other than its issuer's (one per institution),
     # so the page the launch came from (its return URL) may frame the session it started.
     launch = current_launch()
-    origin = _origin(launch.return_url) if launch is not None else None
+    origin = origin_of(launch.return_url) if launch is not None else None
     return [origin] if origin else []
 
 
 def _unframed() -> bool:
     names = current_app.extensions.get(UNFRAMED_KEY, set())
     return any(name in names for name in request.blueprints)
+
+
+@functools.lru_cache(maxsize=8)
+def _base_origin(base_url: str) -> str:
+    # Worked out once per BASE_URL rather than per response. Not fixed in init_app: BASE_URL
+    # may be set after the app is made (a test pointing it at its live server's port).
+    return origin_of(base_url) or ""
 
 
 def _websocket_origin() -> str:
@@ -121,7 +122,7 @@ def content_security_policy(*, html: bool, unframed: bool) -> str:
         "img-src 'self' data:",
         # The development LMS frames the tool at its public URL, which may name the host
         # differently from the address the page was opened at.
-        f"frame-src 'self' {_origin(current_app.config['BASE_URL']) or ''}".rstrip(),
+        f"frame-src 'self' {_base_origin(current_app.config['BASE_URL'])}".rstrip(),
         f"frame-ancestors {ancestors}",
     ]
     if unframed:

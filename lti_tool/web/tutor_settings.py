@@ -7,7 +7,6 @@ import typing as t
 from flask import Blueprint
 from flask import Response
 from flask import abort
-from flask import current_app
 from flask import jsonify
 from flask import render_template
 from flask import request
@@ -50,7 +49,7 @@ def _editable(tutor_id: int) -> TutorProfile:
 
 
 def public_profile(profile: TutorProfile) -> dict[str, t.Any]:
-    currency = str(current_app.config["CURRENCY"])
+    currency = money.site_currency()
     return {
         "id": profile.id,
         "name": profile.user.display_name,
@@ -94,7 +93,7 @@ def update_availability(tutor_id: int) -> Response | tuple[Response, int]:
         unknown = sorted(set(body) - AVAILABILITY_KEYS)
         if unknown:
             raise TutorSettingsError(unknown[0], "is not an availability setting")
-        save_settings(profile, body, currency=current_app.config["CURRENCY"])
+        save_settings(profile, body, currency=money.site_currency())
     except TutorSettingsError as exc:
         db.session.rollback()
         detail = {"error": "Bad Request", "detail": str(exc), "field": exc.field}

@@ -32,7 +32,6 @@ def upgrade():
     sa.Column('request_key', sa.String(length=64), nullable=False),
     sa.Column('account_id', sa.String(length=255), nullable=True),
     sa.Column('payable', sa.Boolean(), nullable=False),
-    sa.Column('details_submitted', sa.Boolean(), nullable=False),
     sa.Column('disabled_reason', sa.String(length=120), nullable=True),
     sa.Column('created_at', lti_tool.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', lti_tool.models.base.UTCDateTime(timezone=True), nullable=False),
@@ -74,14 +73,14 @@ def upgrade():
     table = sa.table(
         'payout_accounts',
         sa.column('provider'), sa.column('tutor_id'), sa.column('request_key'),
-        sa.column('account_id'), sa.column('payable'), sa.column('details_submitted'),
+        sa.column('account_id'), sa.column('payable'),
         sa.column('created_at', lti_tool.models.base.UTCDateTime()),
         sa.column('updated_at', lti_tool.models.base.UTCDateTime()),
     )
     for tutor_id, account_id in accounts:
         bind.execute(table.insert().values(
             provider='stripe', tutor_id=tutor_id, request_key=secrets.token_hex(16),
-            account_id=account_id, payable=False, details_submitted=False,
+            account_id=account_id, payable=False,
             created_at=now, updated_at=now,
         ))
 

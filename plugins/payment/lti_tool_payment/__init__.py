@@ -42,10 +42,9 @@ def booking_event(event: str, booking: Booking, detail: dict[str, t.Any]) -> Non
         return
     provider = StripeProvider(state)
     if event == "rescheduled":
-        if detail.get("price_cents", booking.price_cents) != detail.get(
-            "from_price_cents", booking.price_cents
-        ):
-            for payment in ledger.pending_payments(booking):
+        # The service names the prices only when the move changed the price.
+        if "price_cents" in detail:
+            for payment in ledger.payments_of(booking, [ledger.PENDING]):
                 provider.supersede(payment)
         return
     if event != "cancelled":
@@ -55,9 +54,8 @@ def booking_event(event: str, booking: Booking, detail: dict[str, t.Any]) -> Non
         return
     who = detail.get("cancelled_by") or "someone"
     reason = f"cancelled by the {who}: {detail.get('reason') or 'no reason given'}"
-    provider.refund(
-        booking, sum(p.amount_cents for p in ledger.payments_holding_money(booking)), reason
-    )
+    held = ledger.payments_of(booking, ledger.HOLDING_MONEY)
+    provider.refund(booking, sum(p.amount_cents for p in held), reason)
 
 
 @hookimpl

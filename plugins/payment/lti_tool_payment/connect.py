@@ -127,7 +127,6 @@ def apply_account(row: PayoutAccount, account: dict[str, t.Any]) -> None:
     """Copy what Stripe says of the account onto *row* (inside the caller's transaction)."""
     capabilities = account.get("capabilities") or {}
     row.payable = capabilities.get("transfers") == "active"
-    row.details_submitted = bool(account.get("details_submitted"))
     requirements = account.get("requirements") or {}
     row.disabled_reason = requirements.get("disabled_reason") or None
 
@@ -149,14 +148,14 @@ def onboarding_url(
 ) -> str:
     """A single-use Account Link to Stripe's hosted onboarding for *tutor*."""
     account_id = ensure_account(client, tutor)
-    back = return_url or DEFAULT_RETURN_PATH
-    after = _absolute(back) if back.startswith("/") else back
+    # A path stays a path in ``next``, so the return page need only accept local paths.
+    back = urlencode({"next": return_url or DEFAULT_RETURN_PATH})
     link = client.v1.account_links.create(
         {
             "account": account_id,
             "refresh_url": _absolute(ONBOARDING_PATH),
             # Back through our page, which asks Stripe how far onboarding got.
-            "return_url": _absolute(RETURN_PATH) + "?" + urlencode({"next": after}),
+            "return_url": f"{_absolute(RETURN_PATH)}?{back}",
             "type": "account_onboarding",
         }
     )

@@ -63,45 +63,31 @@ def payment_for_intent(intent_id: str) -> Payment | None:
     )
 
 
-def latest_payment(booking: Booking, statuses: t.Collection[str]) -> Payment | None:
-    """The booking's most recent payment in one of *statuses*."""
-    return _session().scalar(
-        sa.select(Payment)
-        .where(
-            Payment.provider == PROVIDER,
-            Payment.booking_id == booking.id,
-            Payment.status.in_(statuses),
-        )
-        .order_by(Payment.id.desc())
-        .limit(1)
-    )
-
-
-def pending_payments(booking: Booking) -> list[Payment]:
-    return list(
-        _session().scalars(
-            sa.select(Payment).where(
-                Payment.provider == PROVIDER,
-                Payment.booking_id == booking.id,
-                Payment.status == PENDING,
-            )
-        )
-    )
-
-
-def payments_holding_money(booking: Booking) -> list[Payment]:
-    """Every payment of *booking* with money still with us, oldest first."""
+def payments_of(booking: Booking, statuses: t.Collection[str]) -> list[Payment]:
+    """The booking's payments in one of *statuses*, oldest first."""
     return list(
         _session().scalars(
             sa.select(Payment)
             .where(
                 Payment.provider == PROVIDER,
                 Payment.booking_id == booking.id,
-                Payment.status.in_(HOLDING_MONEY),
+                Payment.status.in_(statuses),
             )
             .order_by(Payment.id)
         )
     )
+
+
+def latest_payment(booking: Booking, statuses: t.Collection[str]) -> Payment | None:
+    """The booking's most recent payment in one of *statuses*."""
+    found = payments_of(booking, statuses)
+    return found[-1] if found else None
+
+
+def at_booking_price(amount: int, currency: str, booking: Booking) -> bool:
+    """Whether *amount* of *currency* is what *booking* costs now: the only money that may
+    confirm it."""
+    return (amount, currency) == (booking.price_cents, booking.currency)
 
 
 def event_seen(event_id: str) -> bool:
@@ -154,20 +140,18 @@ def failed_refunds() -> list[PaymentRefund]:
     )
 
 
-def committed_refunds(payment: Payment) -> int:
-    """Minor units already given back or on their way back (not counting failed refunds)."""
-    return sum(r.amount_cents for r in refunds_of(payment) if r.status in REFUND_OPEN)
+def committed_refunds(refunds: t.Iterable[PaymentRefund]) -> int:
+    """Minor units of *refunds* (one payment's) given back or on their way back; failed
+    ones do not count."""
+    return sum(r.amount_cents for r in refunds if r.status in REFUND_OPEN)
 
 
-def apply_refund_status(row: PaymentRefund, status: str, failure_reason: str | None) -> bool:
-    """Move *row* to *status* unless it already knows a later one; True when it changed."""
-    if status not in REFUND_RANK or REFUND_RANK[status] < REFUND_RANK[row.status]:
-        return False
-    if status == row.status:
-        return False
+def apply_refund_status(row: PaymentRefund, status: str, failure_reason: str | None) -> None:
+    """Move *row* to *status* unless it is there already or knows a later one."""
+    if status == row.status or REFUND_RANK.get(status, -1) < REFUND_RANK[row.status]:
+        return
     row.status = status
     row.failure_reason = failure_reason
-    return True
 
 
 def settle_totals(payment: Payment) -> None:

@@ -23,9 +23,9 @@ import math
 import typing as t
 
 import stripe
-from flask import current_app
 
-from lti_tool.booking import current_time
+from lti_tool.booking import PaymentNotPossible
+from lti_tool.booking import booking_service
 from lti_tool.database import write_transaction
 from lti_tool.models import Booking
 from lti_tool.models import BookingState
@@ -49,10 +49,6 @@ EXPIRY_MARGIN = dt.timedelta(seconds=60)
 SHORTEST_CHECKOUT = dt.timedelta(minutes=MIN_HOLD_MINUTES) - EXPIRY_MARGIN / 2
 #: Attempts at one refund before it is left to a person (the booking page says so).
 REFUND_ATTEMPTS = 3
-
-
-class CheckoutRefused(Exception):
-    """Stripe cannot take this booking's money now; the message is for the learner."""
 
 
 class StripeProvider:
@@ -83,11 +79,6 @@ class StripeProvider:
             return str(exc)
         return None
 
-    def split(self, booking: Booking, destination: str | None) -> amounts.Split:
-        return amounts.split(
-            booking.price_cents, booking.currency, self.settings, connect=destination is not None
-        )
-
     def start_checkout(self, booking: Booking, return_url: str) -> CheckoutStart:
         """Create the Checkout Session for a held booking and remember it as a pending payment.
 
@@ -96,22 +87,27 @@ class StripeProvider:
         Stripe and never honoured. A hold too short for a new session (its first attempt was
         interrupted) is renewed first, since the slot is still this learner's.
 
-        :raises CheckoutRefused: the tutor's payout account stopped being payable.
+        :raises PaymentNotPossible: the tutor's payout account stopped being payable.
+        :raises InvalidTransition: the booking is no longer held.
         :raises stripe.StripeError: Stripe refused or could not be reached.
         """
         current = ledger.latest_payment(booking, [ledger.PENDING])
-        if current is not None and self._still_valid(current, booking):
-            return CheckoutStart(redirect_url=current.checkout_url)
         if current is not None:
+            if current.checkout_url and ledger.at_booking_price(
+                current.amount_cents, current.currency, booking
+            ):
+                return CheckoutStart(redirect_url=current.checkout_url)
             self.supersede(current)
         account, reason = connect.destination(booking.tutor)
         if reason is not None:
-            raise CheckoutRefused(reason)
-        hold_end = self._renewed_hold(booking)
+            raise PaymentNotPossible(reason)
+        hold_end = booking_service().renew_hold(booking, SHORTEST_CHECKOUT)
         # Derived from the stored hold, not from "now", so a retried request carries the same
         # parameters and Stripe's idempotency check accepts it.
         expires_at = math.ceil((hold_end + EXPIRY_MARGIN).timestamp())
-        split = self.split(booking, account)
+        split = amounts.split(
+            booking.price_cents, booking.currency, self.settings, connect=account is not None
+        )
         checkout = self.client.v1.checkout.sessions.create(
             t.cast(t.Any, self._session_params(booking, return_url, expires_at, account, split)),
             {"idempotency_key": f"checkout-{booking.uid}-{booking.price_cents}-{expires_at}"},
@@ -126,7 +122,7 @@ class StripeProvider:
                     external_id=checkout.id,
                     status=ledger.PENDING,
                     amount_cents=booking.price_cents,
-                    currency=booking.currency.lower(),
+                    currency=booking.currency,
                     platform_fee_cents=split.platform_share,
                     processing_fee_cents=split.processing,
                     checkout_url=checkout.url,
@@ -137,28 +133,6 @@ class StripeProvider:
                 # The hold and the session end together: neither outlives the other.
                 booking.hold_expires_at = dt.datetime.fromtimestamp(checkout.expires_at, dt.UTC)
         return CheckoutStart(redirect_url=checkout.url)
-
-    @staticmethod
-    def _still_valid(payment: Payment, booking: Booking) -> bool:
-        return bool(payment.checkout_url) and (payment.amount_cents, payment.currency) == (
-            booking.price_cents,
-            booking.currency.lower(),
-        )
-
-    def _renewed_hold(self, booking: Booking) -> dt.datetime:
-        now = current_time()
-        hold_end = booking.hold_expires_at
-        if hold_end is not None and hold_end - now >= SHORTEST_CHECKOUT:
-            return hold_end
-        session = db.session()
-        with write_transaction(session):
-            session.refresh(booking)
-            if booking.state != BookingState.HELD:
-                raise CheckoutRefused("This booking is no longer waiting for payment.")
-            minutes = int(t.cast(int, current_app.config["HOLD_MINUTES"]))
-            booking.hold_expires_at = now + dt.timedelta(minutes=minutes)
-        assert booking.hold_expires_at is not None
-        return booking.hold_expires_at
 
     def supersede(self, payment: Payment) -> None:
         """Retire a checkout at an old price: marked first, so a payment that still gets
@@ -199,7 +173,7 @@ class StripeProvider:
                 {
                     "quantity": 1,
                     "price_data": {
-                        "currency": booking.currency.lower(),
+                        "currency": booking.currency,
                         "unit_amount": amounts.to_stripe(booking.price_cents, booking.currency),
                         "product_data": {
                             "name": f"{booking.subject.name} with {tutor.user.display_name}",
@@ -228,7 +202,7 @@ class StripeProvider:
         stays ``requested`` and ``lti-tool payments retry-refunds`` sends it later.
         """
         left = amount_cents
-        for payment in ledger.payments_holding_money(booking):
+        for payment in ledger.payments_of(booking, ledger.HOLDING_MONEY):
             if left <= 0:
                 break
             row = self.request_refund(payment, left, reason)
@@ -245,10 +219,11 @@ class StripeProvider:
         the caller's transaction."""
 
         def add() -> PaymentRefund | None:
-            due = min(amount, payment.amount_cents - ledger.committed_refunds(payment))
+            earlier = ledger.refunds_of(payment)
+            due = min(amount, payment.amount_cents - ledger.committed_refunds(earlier))
             if due <= 0 or not payment.payment_reference:
                 return None
-            attempt = len(ledger.refunds_of(payment)) + 1
+            attempt = len(earlier) + 1
             row = PaymentRefund(
                 payment_id=payment.id,
                 request_key=f"refund-{payment.external_id}-{attempt}",

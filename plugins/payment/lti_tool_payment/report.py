@@ -128,7 +128,9 @@ def payout_lines(tutor: TutorProfile, month: str | None = None) -> list[PayoutLi
     for payment, booking in db.session.execute(query):
         refunded = payment.refunded_cents
         share_back = amounts.prorate(refunded, payment.amount_cents, payment.platform_fee_cents)
-        fee = payment.platform_fee_cents + payment.processing_fee_cents
+        split = amounts.Split(
+            payment.amount_cents, payment.platform_fee_cents, payment.processing_fee_cents
+        )
         lines.append(
             PayoutLine(
                 booking_id=booking.id,
@@ -138,7 +140,7 @@ def payout_lines(tutor: TutorProfile, month: str | None = None) -> list[PayoutLi
                 platform_share=payment.platform_fee_cents - share_back,
                 processing=payment.processing_fee_cents,
                 refunded=refunded,
-                tutor_receives=payment.amount_cents - fee - refunded + share_back,
+                tutor_receives=split.tutor - refunded + share_back,
                 status=payment.status,
             )
         )

@@ -20,6 +20,7 @@ from lti_tool.auth import current_user
 from lti_tool.auth import require_user
 from lti_tool.models import TutorProfile
 from lti_tool.web.csrf import csrf_exempt
+from lti_tool.web.redirects import local_path
 from lti_tool_payment import connect
 from lti_tool_payment import webhooks
 from lti_tool_payment.provider import StripeProvider
@@ -118,8 +119,7 @@ def _tutor_and_state() -> tuple[TutorProfile, PluginState]:
 def onboarding() -> BaseResponse:
     """Send a tutor to Stripe's onboarding; Stripe sends them back here when a link expires."""
     tutor, state = _tutor_and_state()
-    back = request.args.get("next", "")
-    return_url = back if back.startswith("/") and not back.startswith("//") else None
+    return_url = local_path(request.args.get("next"))
     return redirect(StripeProvider(state).payout_onboarding_url(tutor, return_url))
 
 
@@ -134,11 +134,8 @@ def onboarding_return() -> BaseResponse:
             connect.refresh(state.client, row)
         except stripe.StripeError:
             pass  # account.updated will tell
-    back = request.args.get("next", "")
-    same_site = back.startswith(request.url_root) or (
-        back.startswith("/") and not back.startswith("//")
-    )
-    return redirect(back if same_site else connect.DEFAULT_RETURN_PATH)
+    # onboarding_url puts a path here; anything else did not come from this site.
+    return redirect(local_path(request.args.get("next")) or connect.DEFAULT_RETURN_PATH)
 
 
 @bp.get("/payments/stripe/payouts")

@@ -131,8 +131,6 @@ def handle(event: Json, provider: StripeProvider) -> str:
 def _send_refunds(payment: Payment, provider: StripeProvider) -> None:
     db.session.rollback()
     for row in ledger.refunds_of(payment):
-        if row.status != ledger.REQUESTED:
-            continue
         try:
             provider.send(row)
         except stripe.InvalidRequestError:
@@ -220,11 +218,11 @@ def _paid(event_id: str, kind: str, checkout: Json, provider: StripeProvider) ->
     booking = _booking_of(payment)
     paid = amounts.from_stripe(int(checkout.get("amount_total") or 0), payment.currency)
     was = payment.status
-    already_refunded = ledger.committed_refunds(payment)
+    already_refunded = ledger.committed_refunds(ledger.refunds_of(payment))
     # Only the booking's current checkout, paid in full at the booking's price, confirms it.
     exact = (
         was in (ledger.PENDING, ledger.EXPIRED)
-        and (paid, payment.currency) == (booking.price_cents, booking.currency.lower())
+        and ledger.at_booking_price(paid, payment.currency, booking)
         and already_refunded == 0
     )
 

@@ -31,6 +31,9 @@ from lti_tool.plugins import pm
 from lti_tool.tutor_fields import TutorSettingsError
 from lti_tool.tutor_fields import parse_price
 from lti_tool.web.errors import error_response
+from lti_tool.web.input_guard import MAX_ID
+from lti_tool.web.input_guard import BadInput
+from lti_tool.web.input_guard import whole_number
 from lti_tool_recommend.availability import next_free_slots
 from lti_tool_recommend.reasons import reasons_for
 from lti_tool_recommend.store import plugin_state
@@ -62,21 +65,22 @@ def _whole(name: str, default: int | None, low: int, high: int) -> int | None:
     value = request.args.get(name, "").strip()
     if not value:
         return default
-    if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
-        raise BadQuery(f"{name}: expected a whole number from {low} to {high}, got {value!r}")
-    return int(value)
+    try:
+        return whole_number(value, name, low=low, high=high)
+    except BadInput as exc:
+        raise BadQuery(str(exc)) from None
 
 
 def _subject() -> Subject | None:
     key = request.args.get("subject", "").strip()
     if not key:
         return None
-    query = sa.select(Subject).where(
-        Subject.id == int(key)
-        if key.isascii() and key.isdigit() and len(key) < 10
-        else Subject.slug == key.lower()
-    )
-    subject = db.session.scalar(query)
+    try:
+        where = Subject.id == whole_number(key, "subject", low=1, high=MAX_ID)
+    except BadInput:
+        # Not an id, so it names the subject by its slug.
+        where = Subject.slug == key.lower()
+    subject = db.session.scalar(sa.select(Subject).where(where))
     if subject is None:
         raise BadQuery(f"subject: no subject {key!r}")
     return subject

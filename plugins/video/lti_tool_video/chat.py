@@ -15,11 +15,10 @@ from sqlalchemy.exc import IntegrityError
 
 from lti_tool.models import ChatMessage
 from lti_tool.models import db
+from lti_tool.web.input_guard import MAX_ID
 
 MAX_BODY = 2000
 HISTORY_LIMIT = 500
-#: The largest id the database's id columns (PostgreSQL ``integer``) hold.
-MAX_ID = 2**31 - 1
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 
@@ -48,9 +49,7 @@ def test_the_first_link_creates_an_express_account_and_later_ones_reuse_it(
     assert links[0].params["refresh_url"] == "http://127.0.0.1:5000/payments/stripe/onboarding"
     # Back through the page that asks Stripe how far onboarding got, then on.
     back = "http://127.0.0.1:5000/payments/stripe/onboarding/return?next="
-    assert links[0].params["return_url"] == back + quote(
-        "http://127.0.0.1:5000/tutor/availability", safe=""
-    )
+    assert links[0].params["return_url"] == back + quote("/tutor/availability", safe="")
     assert links[1].params["return_url"] == back + quote(
         "https://site.example/tutor/payouts", safe=""
     )
@@ -69,8 +68,26 @@ def test_the_onboarding_page_sends_a_tutor_to_stripe(app: Flask, fake: FakeStrip
     (link,) = fake.calls("POST", "/v1/account_links")
     assert link.params["refresh_url"] == "http://localhost/payments/stripe/onboarding"
     assert link.params["return_url"] == (
-        "http://localhost/payments/stripe/onboarding/return?next=http%3A%2F%2Flocalhost%2Fdashboard"
+        "http://localhost/payments/stripe/onboarding/return?next=%2Fdashboard"
     )
+
+
+@pytest.mark.parametrize("target", ["/\\evil.example", "//evil.example", "https://evil.example"])
+def test_onboarding_follows_next_only_to_a_path_on_this_site(
+    app: Flask, fake: FakeStripe, target: str
+) -> None:
+    tutor = make_world(app).tutor
+    client = sign_in(app.test_client(), tutor.user)
+
+    client.get("/payments/stripe/onboarding", query_string={"next": target})
+    back = client.get("/payments/stripe/onboarding/return", query_string={"next": target})
+
+    (link,) = fake.calls("POST", "/v1/account_links")
+    assert link.params["return_url"] == (
+        "http://localhost/payments/stripe/onboarding/return?next=%2Ftutor%2Favailability"
+    )
+    assert back.status_code == 302
+    assert back.headers["Location"] == "/tutor/availability"
 
 
 def test_only_tutors_have_payout_accounts(app: Flask, fake: FakeStripe) -> None:

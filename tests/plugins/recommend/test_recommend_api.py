@@ -78,6 +78,8 @@ def test_without_a_model_the_api_serves_popular_tutors_with_reasons(
     [
         ("limit=0", "limit"),
         ("limit=ten", "limit"),
+        # Beyond the digits int() converts: refused as a bad query, not a server error.
+        ("limit=" + "9" * 5000, "limit"),
         ("subject=knitting", "subject"),
         ("max_price=cheap", "max_price"),
         ("language=Spanish!", "language"),
