@@ -14,8 +14,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
+from flask import session as request_session
 from flask.testing import FlaskClient
 
+from lti_tool import auth
 from lti_tool import hookimpl
 from lti_tool.models import AvailabilityRule
 from lti_tool.models import Booking
@@ -129,10 +131,18 @@ CSRF = {"X-CSRF-Token": "booking-tests-csrf-token"}
 
 
 def sign_in(client: FlaskClient, user: User) -> FlaskClient:
+    """Give *client* the session the tool's own sign-in gives *user*, and a CSRF token.
+
+    The session is made by :func:`lti_tool.auth.sign_in` rather than written by hand, so it
+    carries whatever that adds (the session epoch among it) and stays valid as it changes.
+    """
+    with client.application.test_request_context():
+        auth.sign_in(user)
+        signed_in = dict(request_session)
     with client.session_transaction() as session:
-        session["user_id"] = user.id
+        session.clear()
+        session.update(signed_in)
         session["csrf_token"] = CSRF["X-CSRF-Token"]
-        session.permanent = True
     return client
 
 

@@ -4,6 +4,7 @@ give it back. Time is moved through ``app.config["CLOCK"]``, never slept."""
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -184,15 +185,19 @@ def test_one_learner_racing_thirty_holds_gets_at_most_the_cap(
     answers: list[tuple[int, Any]] = []
 
     def hold(i: int) -> None:
-        barrier.wait()
+        barrier.wait(timeout=60)
         response = clients[i].post("/api/v1/bookings", json=bodies[i])
         answers.append((response.status_code, response.json))
 
-    threads = [threading.Thread(target=hold, args=(i,)) for i in range(len(tutors))]
+    # Daemon threads: one stuck in its request must not keep the run from ending once the
+    # assertion below has failed the test.
+    threads = [threading.Thread(target=hold, args=(i,), daemon=True) for i in range(len(tutors))]
     for thread in threads:
         thread.start()
+    deadline = time.monotonic() + 120
     for thread in threads:
-        thread.join()
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
+    assert not [thread for thread in threads if thread.is_alive()], "a hold request never returned"
 
     assert sorted(status for status, _ in answers) == [201] * cap + [429] * (30 - cap)
     refused = [body for status, body in answers if status == 429]

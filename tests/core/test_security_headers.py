@@ -12,9 +12,9 @@ from werkzeug.test import TestResponse
 
 from lti_tool.models import Registration
 from lti_tool.models import db
+from tests.booking import sign_in
 from tests.conftest import app_in_context
-from tests.web.test_pages import sign_in_as
-from tests.web.test_pages import tokyo_booking
+from tests.web import tokyo_booking
 
 _SCRIPT = re.compile(r"<script\b[^>]*>")
 _NONCE = re.compile(r'\bnonce="([^"]+)"')
@@ -77,7 +77,7 @@ def test_a_booking_page_may_be_framed_by_the_registered_platforms(
     client: FlaskClient, platform: Registration
 ) -> None:
     booking = tokyo_booking()
-    sign_in_as(client, booking.tutor.user)
+    sign_in(client, booking.tutor.user)
     response = client.get(f"/bookings/{booking.id}")
     assert response.status_code == 200
     assert_common(response)
@@ -96,7 +96,7 @@ def test_a_booking_page_may_be_framed_by_the_registered_platforms(
 
 def test_each_page_gets_a_nonce_of_its_own(client: FlaskClient) -> None:
     booking = tokyo_booking()
-    sign_in_as(client, booking.tutor.user)
+    sign_in(client, booking.tutor.user)
     first = policy(client.get(f"/bookings/{booking.id}"))["script-src"]
     second = policy(client.get(f"/bookings/{booking.id}"))["script-src"]
     assert first != second
@@ -104,7 +104,7 @@ def test_each_page_gets_a_nonce_of_its_own(client: FlaskClient) -> None:
 
 def test_the_room_page_may_use_camera_microphone_and_screen(client: FlaskClient) -> None:
     booking = tokyo_booking()
-    sign_in_as(client, booking.learner)
+    sign_in(client, booking.learner)
     response = client.get(f"/rooms/{booking.id}")
     assert response.status_code == 200
     assert_common(response)

@@ -11,7 +11,6 @@ import json
 import os
 import queue
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -56,12 +55,6 @@ def served_database(tmp_path_factory: pytest.TempPathFactory) -> str:
     )
     assert result.returncode == 0, result.stderr
     return url
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -121,7 +114,7 @@ class Server:
 def serving(
     directory: Path, async_mode: str, database_url: str, redis_url: str = ""
 ) -> Iterator[Server]:
-    port = _free_port()
+    port = services.free_port()
     env = {
         **_environment(),
         "LTI_TOOL_DATABASE_URL": database_url,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -9,6 +10,7 @@ from flask import Flask
 
 import standalone.models  # noqa: F401  (its table must be known before any schema is made)
 from standalone import passwords
+from tests import services
 from tests.conftest import app_in_context
 from tests.standalone.journey import MailServer
 from tests.standalone.journey import running_mail_server
@@ -56,6 +58,15 @@ def mail() -> Iterator[MailServer]:
 def app(database_url: str, mail: MailServer) -> Iterator[Flask]:
     """The site, sending its e-mail to the test's SMTP server."""
     with app_in_context(database_url, **mail.settings()) as app:
+        yield app
+
+
+@pytest.fixture
+def redis_app(sqlite_url: str, mail: MailServer) -> Iterator[Flask]:
+    """The site with Redis configured, as production runs it."""
+    # A secret of its own keeps this run's keys apart from anything else in the shared Redis.
+    overrides = {"redis_url": services.redis_url(), "secret_key": uuid.uuid4().hex}
+    with app_in_context(sqlite_url, **overrides, **mail.settings()) as app:
         yield app
 
 

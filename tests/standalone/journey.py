@@ -10,7 +10,6 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-import socket
 import threading
 import typing as t
 from collections.abc import Iterator
@@ -19,13 +18,19 @@ from email.message import EmailMessage
 from urllib.parse import urlsplit
 
 from aiosmtpd.controller import Controller
+from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from tests.services import free_port
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from playwright.sync_api import Page
 
 PASSWORD = "correct horse battery staple"
-_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+WRONG_PASSWORD = "wrong password"
+#: A form's hidden CSRF field; group 1 is the token.
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 _LINK = re.compile(r"https?://\S+")
 
 
@@ -46,9 +51,7 @@ class MailServer:
         return "250 Message accepted"
 
     def start(self) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self.port = free_port()
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
         self._controller.start()
 
@@ -110,11 +113,22 @@ def path_of(link: str) -> str:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def csrf_token(client: FlaskClient, path: str = "/login") -> str:
-    page = client.get(path).get_data(as_text=True)
-    match = _TOKEN.search(page)
-    assert match is not None, f"{path} has no form token"
+def token_in(page: str, where: str = "the page") -> str:
+    """The CSRF token of the form on *page*."""
+    match = CSRF_FIELD.search(page)
+    assert match is not None, f"{where} has no form token"
     return match.group(1)
+
+
+def csrf_token(client: FlaskClient, path: str = "/login") -> str:
+    return token_in(client.get(path).get_data(as_text=True), path)
+
+
+def client_from(app: Flask, address: str) -> FlaskClient:
+    """A test client whose requests come from *address*, as the rate limits see them."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
 
 
 def sign_up(
@@ -141,11 +155,21 @@ def sign_up(
     return path_of(link_in(mail.last_to(email_address, "confirm")))
 
 
-def log_in(client: FlaskClient, email_address: str, password: str = PASSWORD) -> t.Any:
+def log_in(
+    client: FlaskClient, email_address: str, password: str = PASSWORD, **headers: str
+) -> TestResponse:
     return client.post(
         "/login",
         data={"csrf_token": csrf_token(client), "email": email_address, "password": password},
+        headers=headers,
     )
+
+
+def attempt(
+    client: FlaskClient, email_address: str, password: str = WRONG_PASSWORD, **headers: str
+) -> int:
+    """The status a login try is answered with; the password is wrong unless one is given."""
+    return log_in(client, email_address, password, **headers).status_code
 
 
 def log_out(client: FlaskClient) -> None:

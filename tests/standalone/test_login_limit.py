@@ -3,37 +3,22 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
-import pytest
 import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
 from lti_tool.models import db
 from standalone import throttle
-from tests import services
-from tests.conftest import app_in_context
 from tests.conftest import make_app
 from tests.standalone.conftest import Clock
 from tests.standalone.journey import PASSWORD
 from tests.standalone.journey import MailServer
+from tests.standalone.journey import attempt
+from tests.standalone.journey import client_from
 from tests.standalone.journey import csrf_token
 from tests.standalone.journey import log_out
 from tests.standalone.journey import sign_up_and_verify
-
-
-def client_from(app: Flask, address: str) -> FlaskClient:
-    client = app.test_client()
-    client.environ_base["REMOTE_ADDR"] = address
-    return client
-
-
-def attempt(client: FlaskClient, email: str, password: str = "wrong password") -> int:
-    response = client.post(
-        "/login", data={"csrf_token": csrf_token(client), "email": email, "password": password}
-    )
-    return response.status_code
 
 
 def test_five_failures_stop_that_address_at_that_account_for_fifteen_minutes(
@@ -98,12 +83,6 @@ def test_the_count_is_shared_between_processes(app: Flask, database_url: str, cl
         db.engine.dispose()
     stored = db.session.scalars(db.select(throttle.LoginAttempt.key_digest)).all()
     assert stored and all("shared" not in digest for digest in stored)
-
-
-@pytest.fixture
-def redis_app(sqlite_url: str, mail: MailServer) -> Iterator[Flask]:
-    with app_in_context(sqlite_url, redis_url=services.redis_url(), **mail.settings()) as app:
-        yield app
 
 
 def test_with_redis_configured_the_count_lives_in_redis(redis_app: Flask) -> None:

@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
-import re
-
 from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.standalone.conftest import Clock
+from tests.standalone.journey import CSRF_FIELD
 from tests.standalone.journey import PASSWORD
 from tests.standalone.journey import MailServer
+from tests.standalone.journey import client_from
 from tests.standalone.journey import csrf_token
 from tests.standalone.journey import log_out
 from tests.standalone.journey import sign_up_and_verify
 
 VICTIM = "inbox@example.org"
-_TOKEN = re.compile(r'name="csrf_token" value="[^"]+"')
 
 
 def _without_token(page: str) -> str:
-    return _TOKEN.sub("", page)
-
-
-def client_from(app: Flask, address: str) -> FlaskClient:
-    client = app.test_client()
-    client.environ_base["REMOTE_ADDR"] = address
-    return client
+    return CSRF_FIELD.sub("", page)
 
 
 def forgot(client: FlaskClient, email: str) -> str:

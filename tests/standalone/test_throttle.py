@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
 import threading
 import typing as t
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -16,36 +14,21 @@ from flask.testing import FlaskClient
 from lti_tool.config import ConfigError
 from standalone import passwords
 from standalone import throttle
-from tests import services
 from tests.conftest import app_in_context
 from tests.conftest import make_app
 from tests.live_server import live_server
 from tests.standalone.conftest import Clock
 from tests.standalone.journey import PASSWORD
+from tests.standalone.journey import WRONG_PASSWORD
 from tests.standalone.journey import MailServer
-from tests.standalone.journey import csrf_token
+from tests.standalone.journey import attempt
+from tests.standalone.journey import client_from
+from tests.standalone.journey import log_in
 from tests.standalone.journey import log_out
 from tests.standalone.journey import sign_up_and_verify
+from tests.standalone.journey import token_in
 
-_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 GUESSES = 40
-
-
-def client_from(app: Flask, address: str) -> FlaskClient:
-    client = app.test_client()
-    client.environ_base["REMOTE_ADDR"] = address
-    return client
-
-
-def attempt(
-    client: FlaskClient, email: str, password: str = "wrong password", **headers: str
-) -> tuple[int, str | None]:
-    response = client.post(
-        "/login",
-        data={"csrf_token": csrf_token(client), "email": email, "password": password},
-        headers=headers,
-    )
-    return response.status_code, response.headers.get("Retry-After")
 
 
 def parallel_guesses(base_url: str, email: str) -> list[int]:
@@ -56,13 +39,11 @@ def parallel_guesses(base_url: str, email: str) -> list[int]:
 
     def guess() -> None:
         with requests.Session() as browser:
-            page = browser.get(f"{base_url}/login", timeout=30).text
-            match = _TOKEN.search(page)
-            assert match is not None
+            token = token_in(browser.get(f"{base_url}/login", timeout=30).text, "/login")
             start.wait(timeout=60)
             response = browser.post(
                 f"{base_url}/login",
-                data={"csrf_token": match.group(1), "email": email, "password": "guess"},
+                data={"csrf_token": token, "email": email, "password": "guess"},
                 allow_redirects=False,
                 timeout=60,
             )
@@ -85,14 +66,6 @@ def test_forty_parallel_guesses_evaluate_only_the_limit(app: Flask) -> None:
     assert statuses.count(429) == GUESSES - throttle.PAIR_LIMIT
 
 
-@pytest.fixture
-def redis_app(sqlite_url: str, mail: MailServer) -> Iterator[Flask]:
-    # A secret of its own keeps this run's keys apart from anything else in the shared Redis.
-    overrides = {"redis_url": services.redis_url(), "secret_key": uuid.uuid4().hex}
-    with app_in_context(sqlite_url, **overrides, **mail.settings()) as app:
-        yield app
-
-
 def test_forty_parallel_guesses_with_redis_evaluate_only_the_limit(redis_app: Flask) -> None:
     with live_server(redis_app) as url:
         statuses = parallel_guesses(url, "victim@example.org")
@@ -109,14 +82,14 @@ def test_the_owner_signs_in_from_a_fresh_address_while_the_account_is_hammered(
     for host in range(1, 11):
         attacker = client_from(client.application, f"203.0.113.{host}")
         for _ in range(throttle.PAIR_LIMIT + 1):
-            status, retry_after = attempt(attacker, "owner@example.org")
-            if status == 429:
-                refused.append(retry_after)
+            answer = log_in(attacker, "owner@example.org", WRONG_PASSWORD)
+            if answer.status_code == 429:
+                refused.append(answer.headers.get("Retry-After"))
     # Each address is stopped at its own limit; once the account is hot, sooner.
     assert len(refused) > 10
     assert all(value is not None and int(value) > 0 for value in refused)
     owner = client_from(client.application, "198.51.100.20")
-    assert attempt(owner, "owner@example.org", PASSWORD)[0] == 302
+    assert attempt(owner, "owner@example.org", PASSWORD) == 302
 
 
 def test_a_hot_account_makes_an_address_that_failed_there_wait_longer(
@@ -124,23 +97,22 @@ def test_a_hot_account_makes_an_address_that_failed_there_wait_longer(
 ) -> None:
     for host in range(1, throttle.ACCOUNT_SLOWDOWN_AFTER + 1):
         assert (
-            attempt(client_from(client.application, f"203.0.113.{host}"), "hot@example.org")[0]
-            == 200
+            attempt(client_from(client.application, f"203.0.113.{host}"), "hot@example.org") == 200
         )
     repeat = client_from(client.application, "203.0.113.1")
-    first = attempt(repeat, "hot@example.org")
-    second = attempt(repeat, "hot@example.org")
-    assert first == (429, "2")
-    assert second == (429, "4")
+    first = log_in(repeat, "hot@example.org", WRONG_PASSWORD)
+    second = log_in(repeat, "hot@example.org", WRONG_PASSWORD)
+    assert (first.status_code, first.headers.get("Retry-After")) == (429, "2")
+    assert (second.status_code, second.headers.get("Retry-After")) == (429, "4")
     clock.advance(minutes=16)
-    assert attempt(repeat, "hot@example.org")[0] == 200
+    assert attempt(repeat, "hot@example.org") == 200
 
 
 def test_forwarded_for_is_ignored_without_a_trusted_proxy(
     client: FlaskClient, clock: Clock
 ) -> None:
     statuses = [
-        attempt(client, "target@example.org", **{"X-Forwarded-For": f"192.0.2.{n}"})[0]
+        attempt(client, "target@example.org", **{"X-Forwarded-For": f"192.0.2.{n}"})
         for n in range(1, 8)
     ]
     assert statuses == [200] * throttle.PAIR_LIMIT + [429, 429]
@@ -155,9 +127,9 @@ def proxied_app(sqlite_url: str) -> Iterator[Flask]:
 def test_forwarded_for_names_the_client_behind_a_trusted_proxy(proxied_app: Flask) -> None:
     client = proxied_app.test_client()
     for _ in range(throttle.PAIR_LIMIT):
-        assert attempt(client, "t@example.org", **{"X-Forwarded-For": "192.0.2.1"})[0] == 200
-    assert attempt(client, "t@example.org", **{"X-Forwarded-For": "192.0.2.1"})[0] == 429
-    assert attempt(client, "t@example.org", **{"X-Forwarded-For": "192.0.2.2"})[0] == 200
+        assert attempt(client, "t@example.org", **{"X-Forwarded-For": "192.0.2.1"}) == 200
+    assert attempt(client, "t@example.org", **{"X-Forwarded-For": "192.0.2.1"}) == 429
+    assert attempt(client, "t@example.org", **{"X-Forwarded-For": "192.0.2.2"}) == 200
 
 
 def test_a_negative_proxy_count_is_refused(sqlite_url: str) -> None:
@@ -176,7 +148,7 @@ def test_hashing_runs_through_the_dispatcher_in_threading_mode(
         return real(work)
 
     monkeypatch.setattr(passwords, "_direct", counted)
-    assert attempt(client, "nobody@example.org")[0] == 200
+    assert attempt(client, "nobody@example.org") == 200
     assert len(calls) == 1
 
 

@@ -32,6 +32,7 @@ from tests.booking import install_clock
 from tests.booking import make_subject
 from tests.booking import make_tutor
 from tests.booking import make_user
+from tests.booking import sign_in
 from tests.conftest import app_in_context
 from tests.conftest import make_app
 from tests.tutors import make_booking
@@ -168,13 +169,12 @@ def _classify(status: int, location: str) -> Answer:
 def _ask(world: World, role: str, rule: Rule, method: str) -> Answer:
     client = world.clients[role]
     person = world.people[role]
-    with client.session_transaction() as session:
-        session.clear()
-        if person is not None:
-            db.session.refresh(person)
-            session["user_id"] = person.id
-            session["session_epoch"] = person.session_epoch
-            session["csrf_token"] = CSRF["X-CSRF-Token"]
+    if person is None:
+        with client.session_transaction() as session:
+            session.clear()
+    else:
+        db.session.refresh(person)  # the epoch as committed, not as this session last saw it
+        sign_in(client, person)
     built = rule.build({name: world.values[name] for name in rule.arguments})
     assert built is not None
     path = built[1]

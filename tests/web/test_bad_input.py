@@ -16,12 +16,9 @@ from dataclasses import field
 
 import pytest
 from flask import Flask
-from flask import session as request_session
 from flask.testing import FlaskClient
 
-from lti_tool import auth
 from lti_tool.models import Booking
-from lti_tool.models import BookingState
 from lti_tool.models import Payment
 from lti_tool.models import User
 from lti_tool.models import db
@@ -33,6 +30,8 @@ from tests.booking import install_clock
 from tests.booking import make_subject
 from tests.booking import make_tutor
 from tests.booking import make_user
+from tests.booking import sign_in
+from tests.tutors import make_booking
 
 HUGE = "99999999999999999999999"
 DEEP = "[" * 100_000 + "]" * 100_000
@@ -253,35 +252,18 @@ def world(app: Flask) -> dict[str, t.Any]:
     subject = make_subject()
     tutor = make_tutor([subject], name="Tara Tutor")
     learner = make_user("Lee Learner", timezone="Europe/Berlin")
-    start = NOW + dt.timedelta(days=1)
-    booking = Booking(
-        tutor=tutor,
-        learner=learner,
-        subject=subject,
-        start_at=start,
-        end_at=start + dt.timedelta(hours=1),
-        block_start=start,
-        block_end=start + dt.timedelta(hours=1),
-        state=BookingState.CONFIRMED,
-    )
-    db.session.add(booking)
-    db.session.commit()
+    booking = make_booking(tutor, learner, NOW + dt.timedelta(days=1), subject=subject)
     return {
         "ids": {"tutor": str(tutor.id), "booking": str(booking.id)},
-        "learner": signed_in(app, learner),
-        "anonymous": signed_in(app, None),
+        "learner": sign_in(app.test_client(), learner),
+        "anonymous": anonymous(app),
     }
 
 
-def signed_in(app: Flask, user: User | None) -> FlaskClient:
-    """A client carrying the session the real sign-in gives *user* (None: nobody) and a
-    CSRF token for its form posts."""
+def anonymous(app: Flask) -> FlaskClient:
+    """A client nobody signed in on, with a CSRF token so its form posts reach the views."""
     client = app.test_client()
     with client.session_transaction() as session:
-        if user is not None:
-            with app.test_request_context():
-                auth.sign_in(user)
-                session.update(dict(request_session))
         session["csrf_token"] = CSRF["X-CSRF-Token"]
     return client
 

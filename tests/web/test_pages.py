@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 import sqlalchemy as sa
@@ -8,51 +7,22 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from lti_tool import demo
-from lti_tool.models import Booking
-from lti_tool.models import BookingState
 from lti_tool.models import TutorProfile
 from lti_tool.models import User
 from lti_tool.models import db
-
-
-def sign_in_as(client: FlaskClient, user: User) -> None:
-    with client.session_transaction() as session:
-        session["user_id"] = user.id
-
-
-def tokyo_booking() -> Booking:
-    demo.seed()
-    tutor = db.session.scalars(
-        sa.select(TutorProfile).where(TutorProfile.timezone == "Asia/Tokyo")
-    ).one()
-    learner = db.session.scalars(sa.select(User).where(User.email.like("learner1@%"))).one()
-    learner.timezone = "America/New_York"
-    # Tuesday 2030-01-08 09:00 in Tokyo is Monday 19:00 in New York.
-    start = dt.datetime(2030, 1, 8, 0, 0, tzinfo=dt.UTC)
-    booking = Booking(
-        tutor=tutor,
-        learner=learner,
-        subject=tutor.subjects[0].subject,
-        start_at=start,
-        end_at=start + dt.timedelta(hours=1),
-        block_start=start,
-        block_end=start + dt.timedelta(hours=1),
-        state=BookingState.CONFIRMED,
-    )
-    db.session.add(booking)
-    db.session.commit()
-    return booking
+from tests.booking import sign_in
+from tests.web import tokyo_booking
 
 
 def test_booking_page_shows_both_zones(client: FlaskClient, app: Flask) -> None:
     booking = tokyo_booking()
-    sign_in_as(client, booking.learner)
+    sign_in(client, booking.learner)
     page = client.get(f"/bookings/{booking.id}").get_data(as_text=True)
     assert "Mon 7 Jan 2030, 19:00 EST" in page
     assert "Tue 8 Jan 2030, 09:00 JST" in page
     assert "2030-01-08T00:00:00Z" in page
 
-    sign_in_as(client, booking.tutor.user)
+    sign_in(client, booking.tutor.user)
     booking.tutor.user.timezone = "Asia/Tokyo"
     db.session.commit()
     sessions = client.get("/sessions").get_data(as_text=True)
@@ -63,7 +33,7 @@ def test_booking_page_shows_both_zones(client: FlaskClient, app: Flask) -> None:
 def test_strangers_cannot_see_a_booking(client: FlaskClient, app: Flask) -> None:
     booking = tokyo_booking()
     stranger = db.session.scalars(sa.select(User).where(User.email.like("learner2@%"))).one()
-    sign_in_as(client, stranger)
+    sign_in(client, stranger)
     assert client.get(f"/bookings/{booking.id}").status_code == 404
     assert client.get(f"/rooms/{booking.id}").status_code == 404
 
@@ -76,7 +46,7 @@ def test_anonymous_visitors_must_sign_in(client: FlaskClient, app: Flask) -> Non
 
 def test_room_page_without_video_plugin_says_so(client: FlaskClient, app: Flask) -> None:
     booking = tokyo_booking()
-    sign_in_as(client, booking.learner)
+    sign_in(client, booking.learner)
     page = client.get(f"/rooms/{booking.id}").get_data(as_text=True)
     assert "No video room is installed" in page or 'id="room"' in page
 
@@ -99,7 +69,7 @@ def test_saving_a_timezone_checks_it(client: FlaskClient, app: Flask) -> None:
     demo.seed()
     learner = db.session.scalars(sa.select(User).where(User.email.like("learner3@%"))).one()
     before = learner.timezone
-    sign_in_as(client, learner)
+    sign_in(client, learner)
     bad = client.post("/api/v1/me/timezone", json={"timezone": "Mars/Olympus"})
     assert bad.status_code == 400
     assert bad.json is not None and "Mars/Olympus" in bad.json["detail"]

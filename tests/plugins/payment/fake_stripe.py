@@ -237,6 +237,16 @@ class FakeStripe:
     def calls(self, method: str, path: str) -> list[Recorded]:
         return [r for r in self.requests if r.method == method and r.path == path]
 
+    @contextmanager
+    def unreachable(self) -> Iterator[None]:
+        """Stripe cannot be reached inside the block; it answers again after, even when the
+        block raises, so one failed test does not take Stripe away from the next."""
+        self.down = True
+        try:
+            yield
+        finally:
+            self.down = False
+
     def signed(self, event: Json, timestamp: int | None = None) -> tuple[bytes, str]:
         """The event's body and a ``Stripe-Signature`` for it (now, or at *timestamp*)."""
         payload = json.dumps(event)

@@ -20,6 +20,7 @@ from lti_tool.models import TutorProfile
 from lti_tool.models import User
 from lti_tool.models import WebhookEvent
 from lti_tool.models import db
+from lti_tool.plugins import pm
 from tests.booking import make_subject
 from tests.booking import make_tutor
 from tests.booking import make_user
@@ -32,6 +33,8 @@ from .stripe_objects import Json
 SOON = "2030-01-07T10:00:00Z"
 #: Two days after "now": a learner may still cancel for free.
 LATER = "2030-01-09T10:00:00Z"
+#: Stripe's path for creating a Checkout session, as :meth:`FakeStripe.calls` takes it.
+CHECKOUT = "/v1/checkout/sessions"
 
 
 @dataclass
@@ -79,6 +82,11 @@ def book(world: World, start: str = SOON, duration: int = 60, **extra: t.Any) ->
 
 def last_checkout(fake: FakeStripe) -> str:
     return list(fake.sessions)[-1]
+
+
+def checkout_id(url: str) -> str:
+    """The Checkout session id at the end of a checkout page's URL."""
+    return url.rsplit("/", 1)[1]
 
 
 def post_event(
@@ -135,3 +143,21 @@ def audit_actions(booking_id: int) -> list[str]:
 def recorded_events() -> list[str]:
     db.session.rollback()
     return list(db.session.scalars(sa.select(WebhookEvent.event_type).order_by(WebhookEvent.id)))
+
+
+def dashboard_refund(fake: FakeStripe, intent: str, **params: t.Any) -> list[Json]:
+    """Refund *intent* as from Stripe's dashboard, not through the tool; the events it made."""
+    seen = len(fake.events)
+    pm.hook.payment_provider().client.v1.refunds.create({"payment_intent": intent, **params})
+    return fake.events[seen:]
+
+
+def deliver_new_events(world: World, fake: FakeStripe, seen: int) -> list[str]:
+    """Post the events the fake emitted since *seen*, as Stripe would; their outcomes."""
+    client = world.client
+    outcomes = []
+    for event in fake.events[seen:]:
+        answer = post_event(client, fake, event)
+        assert answer.status_code == 200, answer.json
+        outcomes.append(answer.json["outcome"])
+    return outcomes

@@ -17,13 +17,13 @@ from tests.booking import FakeClock
 
 from .fake_stripe import FakeStripe
 from .fake_stripe import StripeFailure
+from .helpers import CHECKOUT
 from .helpers import SOON
 from .helpers import book
+from .helpers import checkout_id
 from .helpers import fresh
 from .helpers import make_world
 from .helpers import payment_of
-
-CHECKOUT = "/v1/checkout/sessions"
 
 
 def test_a_paid_booking_is_held_and_sent_to_checkout(
@@ -36,7 +36,7 @@ def test_a_paid_booking_is_held_and_sent_to_checkout(
     assert answer.status_code == 201, answer.json
     assert answer.json["state"] == "held"
     (call,) = fake.calls("POST", CHECKOUT)
-    session = fake.sessions[answer.json["redirect_url"].rsplit("/", 1)[1]]
+    session = fake.sessions[checkout_id(answer.json["redirect_url"])]
     assert answer.json["redirect_url"] == session["url"] == f"{fake.url}/pay/{session['id']}"
     uid, booking_id = answer.json["uid"], answer.json["id"]
     params = call.params

@@ -15,12 +15,11 @@ from tests.conftest import app_in_context
 
 from .conftest import stripe_settings
 from .fake_stripe import FakeStripe
+from .helpers import CHECKOUT
 from .helpers import book
 from .helpers import make_world
 from .helpers import paid_booking
 from .helpers import payment_of
-
-CHECKOUT = "/v1/checkout/sessions"
 
 
 @pytest.fixture

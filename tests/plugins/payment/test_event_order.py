@@ -9,10 +9,11 @@ from lti_tool.models import Booking
 from lti_tool.models import BookingState
 from lti_tool.models import PaymentRefund
 from lti_tool.models import db
-from lti_tool.plugins import pm
 
 from .fake_stripe import FakeStripe
 from .helpers import book
+from .helpers import checkout_id
+from .helpers import dashboard_refund
 from .helpers import fresh
 from .helpers import make_world
 from .helpers import payment_of
@@ -24,13 +25,11 @@ def test_a_refund_reported_before_the_checkout_completion_ends_with_the_booking_
 ) -> None:
     world = make_world(app)
     held = book(world).json
-    checkout = held["redirect_url"].rsplit("/", 1)[1]
+    checkout = checkout_id(held["redirect_url"])
     completed = fake.complete(checkout)
     intent = fake.sessions[checkout]["payment_intent"]
-    seen = len(fake.events)
     # Refunded at once from Stripe's dashboard; its events overtake the completion.
-    pm.hook.payment_provider().client.v1.refunds.create({"payment_intent": intent})
-    refund_events = fake.events[seen:]
+    refund_events = dashboard_refund(fake, intent)
     assert {e["type"] for e in refund_events} >= {"charge.refunded", "refund.created"}
 
     outcomes = [post_event(world.client, fake, e).json["outcome"] for e in refund_events]
@@ -60,15 +59,14 @@ def test_a_refund_reported_before_the_checkout_completion_ends_with_the_booking_
 def test_refund_statuses_only_move_forward(app: Flask, fake: FakeStripe) -> None:
     world = make_world(app)
     held = book(world).json
-    checkout = held["redirect_url"].rsplit("/", 1)[1]
+    checkout = checkout_id(held["redirect_url"])
     assert post_event(world.client, fake, fake.complete(checkout)).json["outcome"] == "confirmed"
     intent = fake.sessions[checkout]["payment_intent"]
     fake.next_refund("pending")
+    created = dashboard_refund(fake, intent)
+    (refund_id,) = fake.refunds
     seen = len(fake.events)
-    refund = pm.hook.payment_provider().client.v1.refunds.create({"payment_intent": intent})
-    created = fake.events[seen:]
-    seen = len(fake.events)
-    fake.settle_refund(refund.id, "succeeded")
+    fake.settle_refund(refund_id, "succeeded")
     settled = fake.events[seen:]
 
     # The success arrives first, the older "pending" reports after it.
@@ -87,18 +85,13 @@ def test_a_refund_event_about_an_unknown_payment_waits_while_stripe_is_unreachab
 ) -> None:
     world = make_world(app)
     held = book(world).json
-    checkout = held["redirect_url"].rsplit("/", 1)[1]
+    checkout = checkout_id(held["redirect_url"])
     fake.complete(checkout)
     intent = fake.sessions[checkout]["payment_intent"]
-    seen = len(fake.events)
-    pm.hook.payment_provider().client.v1.refunds.create({"payment_intent": intent})
-    refunded = [e for e in fake.events[seen:] if e["type"] == "refund.created"][0]
+    refunded = [e for e in dashboard_refund(fake, intent) if e["type"] == "refund.created"][0]
 
-    fake.down = True
-    try:
+    with fake.unreachable():
         answer = post_event(world.client, fake, refunded)
-    finally:
-        fake.down = False
 
     # Not knowing whose payment it is, the tool asks Stripe to send it again later.
     assert (answer.status_code, answer.json["error"]) == (503, "try_again")
@@ -111,7 +104,7 @@ def test_a_refund_event_about_an_unknown_payment_waits_while_stripe_is_unreachab
 def test_a_delayed_payment_that_fails_releases_the_hold(app: Flask, fake: FakeStripe) -> None:
     world = make_world(app)
     held = book(world).json
-    checkout = held["redirect_url"].rsplit("/", 1)[1]
+    checkout = checkout_id(held["redirect_url"])
     waiting = post_event(world.client, fake, fake.complete(checkout, payment_status="unpaid"))
     assert waiting.json["outcome"] == "awaiting_payment"
     assert fresh(Booking, held["id"]).state == BookingState.HELD

@@ -1022,14 +1022,11 @@ def test_the_pay_page_completes_an_open_session(api: stripe.StripeClient, fake: 
 def test_while_stripe_is_down_requests_fail_unseen(
     api: stripe.StripeClient, fake: FakeStripe
 ) -> None:
-    fake.down = True
-
-    with pytest.raises(stripe.APIError) as caught:
+    with fake.unreachable(), pytest.raises(stripe.APIError) as caught:
         api.v1.checkout.sessions.create(checkout())  # type: ignore[arg-type]
 
     assert caught.value.http_status == 503
     assert fake.requests == []
-    fake.down = False
     assert api.v1.checkout.sessions.create(checkout()).status == "open"  # type: ignore[arg-type]
 
 

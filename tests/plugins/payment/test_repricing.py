@@ -15,14 +15,14 @@ from tests.booking import CSRF
 from tests.booking import FakeClock
 
 from .fake_stripe import FakeStripe
+from .helpers import CHECKOUT
 from .helpers import LATER
 from .helpers import World
 from .helpers import book
+from .helpers import checkout_id
 from .helpers import fresh
 from .helpers import make_world
 from .helpers import post_event
-
-CHECKOUT = "/v1/checkout/sessions"
 
 
 def payments(booking_id: int) -> list[tuple[str, int, int]]:
@@ -48,7 +48,7 @@ def test_a_longer_hold_gets_a_new_checkout_at_its_new_price(
 ) -> None:
     world = make_world(app, price_cents=6000)
     held = book(world, start=LATER, duration=30).json
-    old = held["redirect_url"].rsplit("/", 1)[1]
+    old = checkout_id(held["redirect_url"])
     clock.advance(minutes=10)  # the learner thinks it over, then wants longer
 
     moved = reschedule(world, held["id"], 90)
@@ -58,7 +58,7 @@ def test_a_longer_hold_gets_a_new_checkout_at_its_new_price(
     assert fake.sessions[old]["status"] == "expired"
     new_url = moved["redirect_url"]
     assert isinstance(new_url, str) and old not in new_url
-    new = new_url.rsplit("/", 1)[1]
+    new = checkout_id(new_url)
     assert fake.sessions[new]["amount_total"] == 9000
     # Its hold was renewed with the new checkout, which Stripe accepted.
     assert fake.sessions[new]["expires_at"] > fake.sessions[old]["expires_at"]
@@ -76,7 +76,7 @@ def test_paying_the_old_price_just_before_the_move_is_refunded_not_confirmed(
 ) -> None:
     world = make_world(app, price_cents=6000)
     held = book(world, start=LATER, duration=30).json
-    old = held["redirect_url"].rsplit("/", 1)[1]
+    old = checkout_id(held["redirect_url"])
     # The learner pays the 3000 checkout; Stripe's webhook is still on its way.
     completed = fake.complete(old)
 
@@ -91,7 +91,7 @@ def test_paying_the_old_price_just_before_the_move_is_refunded_not_confirmed(
     assert refund.params["amount"] == "3000"
     assert payments(held["id"])[0] == ("refunded", 3000, 3000)
 
-    new = str(moved["redirect_url"]).rsplit("/", 1)[1]
+    new = checkout_id(str(moved["redirect_url"]))
     assert post_event(world.client, fake, fake.complete(new)).json["outcome"] == "confirmed"
     assert fresh(Booking, held["id"]).state == BookingState.CONFIRMED
 
@@ -112,7 +112,7 @@ def test_even_if_the_old_checkout_was_never_retired_its_payment_confirms_nothing
 ) -> None:
     world = make_world(app, price_cents=6000)
     held = book(world, start=LATER, duration=30).json
-    old = held["redirect_url"].rsplit("/", 1)[1]
+    old = checkout_id(held["redirect_url"])
     # The process stops right after the move is committed, before the plugin hears of it.
     monkeypatch.setattr(StripeProvider, "supersede", lambda self, payment: None)
     monkeypatch.setattr(StripeProvider, "start_checkout", _unreachable)
@@ -127,7 +127,7 @@ def test_even_if_the_old_checkout_was_never_retired_its_payment_confirms_nothing
     assert payments(held["id"]) == [("refunded", 3000, 3000)]
     # The learner can still pay the right price from the booking page.
     answer = world.client.post(f"/bookings/{held['id']}/pay", headers=CSRF)
-    new = answer.headers["Location"].rsplit("/", 1)[1]
+    new = checkout_id(answer.headers["Location"])
     assert fake.sessions[new]["amount_total"] == 9000
     assert post_event(world.client, fake, fake.complete(new)).json["outcome"] == "confirmed"
 

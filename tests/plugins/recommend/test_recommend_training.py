@@ -13,27 +13,23 @@ from lti_tool_recommend.store import plugin_state
 
 from lti_tool.booking import booking_service
 from lti_tool.models import Booking
-from lti_tool.models import BookingState
+from lti_tool.models import Subject
+from lti_tool.models import TutorProfile
+from lti_tool.models import User
 from lti_tool.models import db
+from tests.tutors import make_booking
 
 from .conftest import Clock
 from .world import World
 
 
 def confirmed_session(world: World, tutor_id: int, learner_id: int, start: dt.datetime) -> Booking:
-    booking = Booking(
-        tutor_id=tutor_id,
-        learner_id=learner_id,
-        subject_id=world.subjects[world.tutor_subjects[tutor_id][0]],
-        start_at=start,
-        end_at=start + dt.timedelta(hours=1),
-        block_start=start,
-        block_end=start + dt.timedelta(hours=1),
-        state=BookingState.CONFIRMED,
+    return make_booking(
+        db.session.get(TutorProfile, tutor_id),
+        db.session.get(User, learner_id),
+        start,
+        subject=db.session.get(Subject, world.subjects[world.tutor_subjects[tutor_id][0]]),
     )
-    db.session.add(booking)
-    db.session.commit()
-    return booking
 
 
 def test_model_file_records_version_time_and_data(

@@ -14,7 +14,6 @@ import ctypes
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -68,12 +67,6 @@ def loopback_namespace() -> Iterator[None]:
         if libc.setns(original, CLONE_NEWNET) != 0:
             raise OSError(ctypes.get_errno(), "could not return to the original namespace")
         os.close(original)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -130,7 +123,7 @@ def serving(
     config.write_text(
         "[plugins.video]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in video.items())
     )
-    port = free_port()
+    port = services.free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("LTI_TOOL_")},
         "LTI_TOOL_DATABASE_URL": database_url,

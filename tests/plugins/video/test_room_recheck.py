@@ -14,6 +14,7 @@ from lti_tool.models import BookingState
 from lti_tool.models import User
 from lti_tool.models import db
 from tests.booking import CSRF
+from tests.booking import sign_in
 
 from .test_signaling import SECRET
 from .test_signaling import Peer
@@ -46,10 +47,9 @@ def test_tutor_cancelling_empties_the_room_and_bars_the_door(
     learner = WatchedPeer(connect, soon.booking_id, soon.learner_id, "learner-peer")
     assert tutor.joined["ok"] and learner.joined["ok"]
 
-    web = app.test_client()
-    with web.session_transaction() as session:
-        session["user_id"] = soon.tutor_id
-        session["csrf_token"] = CSRF["X-CSRF-Token"]
+    tutor_user = db.session.get(User, soon.tutor_id)
+    assert tutor_user is not None
+    web = sign_in(app.test_client(), tutor_user)
     cancelled = web.delete(f"/api/v1/bookings/{soon.booking_id}?reason=ill", headers=CSRF)
     assert cancelled.status_code == 200, cancelled.get_data(as_text=True)
 

@@ -11,8 +11,8 @@ from flask import Flask
 from lti_tool_video.settings import EXTENSION
 
 from tests.conftest import app_in_context
-from tests.core.test_redis_outage import ThrowawayRedis
-from tests.core.test_redis_outage import throwaway_redis
+from tests.services import ThrowawayRedis
+from tests.services import throwaway_redis
 
 from .test_signaling import Peer
 from .world import World
