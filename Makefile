@@ -6,12 +6,12 @@ BIN := $(VENV)/bin
 PLUGINS := $(sort $(wildcard plugins/*/pyproject.toml))
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format clean
+.PHONY: install run test lint format audit clean
 
-$(STAMP): pyproject.toml $(PLUGINS)
+$(STAMP): pyproject.toml $(PLUGINS) Makefile
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.x)")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools
 	$(BIN)/python -m pip install --quiet -e '.[test]' $(foreach p,$(PLUGINS),-e './$(dir $(p))')
 	$(BIN)/python -m pip install --quiet --no-deps recbole==1.2.1
 	touch $(STAMP)
@@ -33,6 +33,10 @@ test: install
 lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+
+audit: install
+	$(BIN)/python -m pip install --quiet pip-audit
+	$(BIN)/python .ci/audit.py
 
 format: install
 	$(BIN)/ruff format .

@@ -244,10 +244,29 @@ def privacy_erase_command(
     if not yes:
         click.confirm(f"Erase person {user.id} ({user.name})? This cannot be undone", abort=True)
     try:
-        erased = erase_person(user, now=current_time(), cancel_upcoming=cancel_upcoming)
+        erasure = erase_person(user, now=current_time(), cancel_upcoming=cancel_upcoming)
     except ErasureRefused as exc:
         fail(str(exc), 1)
-    click.echo(f"Person {erased} erased.")
+    if erasure.failed_plugins:
+        fail(
+            f"Person {erasure.user_id} erased, but these plugins could not remove their part: "
+            f"{', '.join(erasure.failed_plugins)} (see the log; erase again to retry them)",
+            1,
+        )
+    click.echo(f"Person {erasure.user_id} erased.")
+
+
+@privacy_group.command("sweep")
+@with_appcontext
+def privacy_sweep_command() -> None:
+    """Delete what has outlived its retention period (room chat, plugins' data such as
+    recordings); run it daily from cron."""
+    from lti_tool.booking import current_time
+    from lti_tool.privacy import sweep
+
+    deleted = sweep(current_time())
+    for kind, count in sorted(deleted.items()):
+        click.echo(f"{count} {kind.replace('_', ' ')} deleted.")
 
 
 def main() -> None:

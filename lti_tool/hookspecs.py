@@ -7,6 +7,7 @@ default in ``lti_tool.default_plugins`` that answers, so the tool runs with no p
 
 from __future__ import annotations
 
+import datetime as dt
 import typing as t
 
 import pluggy
@@ -201,4 +202,53 @@ def booking_event(event: str, booking: Booking, detail: dict[str, t.Any]) -> Non
         when the price changed. The same detail is kept in the booking's audit row.
 
     .. versionadded:: 0.1
+    """
+
+
+# -- A person's data ---------------------------------------------------------------------------
+
+
+@hookspec
+def person_data(user: User) -> dict[str, t.Any] | None:
+    """Add what this plugin keeps about a person to their export (``lti-tool privacy export``).
+
+    Called once per export, inside the application context, after the core has gathered its
+    own part. Answers are merged under the export's ``plugins`` key, so each plugin should
+    answer under a key of its own name.
+
+    :param user: the person being exported.
+    :returns: JSON-ready data keyed by the plugin's name, or ``None`` when it keeps nothing.
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
+def person_erased(user: User, booking_ids: list[int]) -> None:
+    """Remove what this plugin keeps that names or shows a person who was just erased.
+
+    Called after the core's erasure is committed (so the person is already anonymous in the
+    database), once per erasure. The same person may be erased again, so this must do no harm
+    when run twice. An exception is logged and reported by the command, and the core's erasure
+    stays done.
+
+    :param user: the erased person (name and e-mail already removed; ``user.id`` is kept).
+    :param booking_ids: the bookings the person was the learner or the tutor of.
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
+def retention_sweep(now: dt.datetime) -> dict[str, int] | None:
+    """Delete what this plugin keeps past its retention period.
+
+    Called by ``lti-tool privacy sweep``, which an operator runs periodically (cron), after
+    the core has swept its own data. Must be safe to run at any time and any number of times.
+
+    :param now: the current instant, UTC (a test's clock in tests).
+    :returns: how many items of each kind were deleted, e.g. ``{"recordings": 3}``, or
+        ``None`` when the plugin keeps nothing with a retention period.
+
+    .. versionadded:: 0.2
     """

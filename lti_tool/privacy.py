@@ -6,16 +6,24 @@ and audit rows (who changed what, with the person now anonymous). Everything tha
 describes the person goes: name, e-mail, password, time zone, languages, LTI identities,
 interests, favourites, imported history, the words they wrote (reviews, chat, cancellation
 reasons) and, for a tutor, their profile text. The rating of a review stays, so tutors'
-averages still add up.
+averages still add up. Plugins add their part to an export and remove their own copies on
+erasure through the ``person_data`` and ``person_erased`` hooks.
+
+Chat is also kept for a limited time only: :func:`sweep` deletes the chat of sessions that
+ended more than ``chat_retention_days`` ago, and lets plugins do the same with their own data.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
 import typing as t
+from dataclasses import dataclass
+from dataclasses import field
 
 import sqlalchemy as sa
+from flask import current_app
 
 from lti_tool.database import write_transaction
 from lti_tool.models import AuditEntry
@@ -33,6 +41,9 @@ from lti_tool.models import Review
 from lti_tool.models import TutorProfile
 from lti_tool.models import User
 from lti_tool.models import db
+from lti_tool.plugins import pm
+
+log = logging.getLogger(__name__)
 
 ERASED_NAME = "Erased person"
 #: Keys of an audit row's detail that may hold someone's own words.
@@ -44,6 +55,14 @@ class ErasureRefused(Exception):
     """The person cannot be erased yet; the message says what to do first."""
 
 
+@dataclass
+class Erasure:
+    """What an erasure did: the person's id, and the plugins that failed to remove their part."""
+
+    user_id: int
+    failed_plugins: list[str] = field(default_factory=list)
+
+
 def _iso(value: dt.datetime | None) -> str | None:
     return None if value is None else value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
@@ -52,6 +71,11 @@ def _takes_part(user: User) -> sa.ColumnElement[bool]:
     """Bookings *user* is the learner or the tutor of."""
     tutor_ids = sa.select(TutorProfile.id).where(TutorProfile.user_id == user.id)
     return sa.or_(Booking.learner_id == user.id, Booking.tutor_id.in_(tutor_ids))
+
+
+def booking_ids_of(user: User) -> list[int]:
+    """The ids of the bookings *user* is the learner or the tutor of."""
+    return list(db.session.scalars(sa.select(Booking.id).where(_takes_part(user))))
 
 
 def _bookings_of(user: User) -> sa.Select[tuple[Booking]]:
@@ -144,33 +168,62 @@ def export_person(user: User) -> dict[str, t.Any]:
                 .order_by(ChatMessage.id)
             )
         ],
+        "plugins": _plugin_parts(user),
     }
 
 
-def erase_person(user: User, *, now: dt.datetime, cancel_upcoming: bool = False) -> int:
-    """Erase what names or describes *user*, in one transaction; returns the user's id.
+def _plugin_parts(user: User) -> dict[str, t.Any]:
+    parts: dict[str, t.Any] = {}
+    for answer in pm.hook.person_data(user=user):
+        if answer:
+            parts.update(answer)
+    return parts
 
-    :raises ErasureRefused: *user* has upcoming open sessions and *cancel_upcoming* is false
-        (cancel them first, so the other side and any refund are taken care of).
+
+def erase_person(user: User, *, now: dt.datetime, cancel_upcoming: bool = False) -> Erasure:
+    """Erase what names or describes *user*: the core's part in one transaction, then each
+    plugin's part (a plugin that fails is named in the answer; erasing again retries it).
+
+    :raises ErasureRefused: *user* is in a session right now (erase them after it ends), or
+        has upcoming open sessions and *cancel_upcoming* is false (cancel them first, so the
+        other side and any refund are taken care of).
     """
-    upcoming = db.session.scalars(
+    open_ones = db.session.scalars(
         _bookings_of(user).where(Booking.state.in_(OPEN), Booking.end_at > now)
     ).all()
-    if upcoming and not cancel_upcoming:
+    # A session that has started can no longer be cancelled, and erasing one of its two people
+    # mid-session would leave the other talking to "Erased person".
+    running = [booking for booking in open_ones if booking.start_at <= now]
+    if running:
+        ends = max(booking.end_at for booking in running)
+        raise ErasureRefused(f"a session is in progress until {_iso(ends)}; erase after it ends")
+    if open_ones and not cancel_upcoming:
         raise ErasureRefused(
-            f"{len(upcoming)} upcoming session(s) are still open; cancel them first or "
+            f"{len(open_ones)} upcoming session(s) are still open; cancel them first or "
             "pass --cancel-upcoming"
         )
-    if upcoming:
+    if open_ones:
         from lti_tool.booking import booking_service
 
         service = booking_service()
-        for booking in upcoming:
+        for booking in open_ones:
             service.cancel(booking, None, "The account was closed.")
     session = db.session()
+    booking_ids = booking_ids_of(user)
     with write_transaction(session):
         _erase(session, user)
-    return user.id
+    erasure = Erasure(user.id)
+    # Called one plugin at a time, so one plugin's failure does not keep the others from
+    # removing their copies.
+    for implementation in pm.hook.person_erased.get_hookimpls():
+        try:
+            implementation.function(user=user, booking_ids=booking_ids)
+        except Exception:
+            log.exception(
+                "plugin %s could not erase person %s", implementation.plugin_name, user.id
+            )
+            erasure.failed_plugins.append(implementation.plugin_name)
+    return erasure
 
 
 def _erase(session: sa.orm.Session, user: User) -> None:
@@ -207,3 +260,24 @@ def _erase(session: sa.orm.Session, user: User) -> None:
     for entry in entries:
         if any(key in (entry.detail or {}) for key in FREE_TEXT_KEYS):
             entry.detail = {k: v for k, v in entry.detail.items() if k not in FREE_TEXT_KEYS}
+
+
+def sweep(now: dt.datetime) -> dict[str, int]:
+    """Delete what has outlived its retention period: room chat of sessions that ended more
+    than ``chat_retention_days`` ago, then whatever plugins keep for a limited time.
+
+    :returns: how many items of each kind were deleted.
+    """
+    deleted: dict[str, int] = {"chat_messages": 0}
+    days = int(current_app.config.get("CHAT_RETENTION_DAYS", 0))
+    if days:
+        ended = sa.select(Booking.id).where(Booking.end_at < now - dt.timedelta(days=days))
+        with write_transaction(db.session()) as session:
+            result = session.execute(
+                sa.delete(ChatMessage).where(ChatMessage.booking_id.in_(ended))
+            )
+            deleted["chat_messages"] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    for answer in pm.hook.retention_sweep(now=now):
+        for kind, count in (answer or {}).items():
+            deleted[kind] = deleted.get(kind, 0) + count
+    return deleted

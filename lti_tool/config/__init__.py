@@ -173,6 +173,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("mail_per_client_per_hour", _positive_integer),
     Setting("session_lifetime_hours", _positive_integer),
     Setting("max_request_bytes", _positive_integer),
+    Setting("chat_retention_days", _non_negative_integer),
 )
 _BY_NAME = {setting.name: setting for setting in SETTINGS}
 

@@ -18,6 +18,9 @@ from flask import Blueprint
 from lti_tool import hookimpl
 from lti_tool.rooms import RoomDescriptor
 from lti_tool_video.commands import media_worker_command
+from lti_tool_video.recordings import delete_expired_recordings
+from lti_tool_video.recordings import delete_recordings_of
+from lti_tool_video.recordings import recordings_of
 from lti_tool_video.room import NAMESPACE
 from lti_tool_video.room import describe
 from lti_tool_video.signaling import RoomNamespace
@@ -25,6 +28,8 @@ from lti_tool_video.signaling import close_if_refused
 from lti_tool_video.web import bp
 
 if t.TYPE_CHECKING:  # pragma: no cover
+    import datetime as dt
+
     from flask_socketio import SocketIO
 
     from lti_tool.models import Booking
@@ -60,3 +65,20 @@ def booking_event(event: str, booking: Booking) -> None:
 @hookimpl
 def register_commands(cli: click.Group) -> None:
     cli.add_command(media_worker_command)
+
+
+@hookimpl
+def person_data(user: User) -> dict[str, t.Any]:
+    from lti_tool.privacy import booking_ids_of
+
+    return {"video": {"recordings": [path.name for path in recordings_of(booking_ids_of(user))]}}
+
+
+@hookimpl
+def person_erased(user: User, booking_ids: list[int]) -> None:
+    delete_recordings_of(booking_ids)
+
+
+@hookimpl
+def retention_sweep(now: dt.datetime) -> dict[str, int]:
+    return {"recordings": delete_expired_recordings(now)}

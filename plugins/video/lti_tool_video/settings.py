@@ -46,6 +46,8 @@ class Settings:
     """Allow recording; it still needs both people's consent, given per booking."""
     recordings_dir: str = "recordings"
     """Where the media worker writes; relative paths are inside the instance folder."""
+    recording_retention_days: int = 90
+    """Days a recording is kept; ``lti-tool privacy sweep`` deletes older ones (0 keeps them)."""
     worker_autostart: bool = True
     """Start ``lti-tool media-worker`` for a room once both people consented."""
     worker_url: str = ""
@@ -61,7 +63,14 @@ class Settings:
         return path if path.is_absolute() else Path(app.instance_path) / path
 
 
-_NUMBERS = {"open_before_min", "close_after_min", "token_ttl_s", "turn_ttl_s", "replay_minutes"}
+_NUMBERS = {
+    "open_before_min",
+    "close_after_min",
+    "token_ttl_s",
+    "turn_ttl_s",
+    "replay_minutes",
+    "recording_retention_days",
+}
 _FLAGS = {"recording", "worker_autostart"}
 _LISTS = {"stun_urls", "turn_urls"}
 
