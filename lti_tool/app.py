@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lti_tool import database
 from lti_tool import realtime
+from lti_tool import sealing
 from lti_tool.config import load_config
 from lti_tool.lti.product import ProductRegistry
 from lti_tool.plugins import load_plugins
@@ -25,6 +26,7 @@ CORE_BLUEPRINT_MODULES: tuple[str, ...] = (
     "lti_tool.web.tutor_settings",
     "lti_tool.web.calendar",
     "lti_tool.web.pages",
+    "lti_tool.web.openapi",
     "lti_tool.lti.views",
     "lti_tool.lti.course_view",
     "lti_tool.lti.picker",
@@ -55,6 +57,7 @@ def create_app(config: Mapping[str, t.Any] | None = None) -> Flask:
         )
 
     load_plugins(settings["load_plugins"] or None)
+    sealing.init_app(app)
     database.init_app(app)
     realtime.init_app(app)
 

@@ -72,6 +72,26 @@ def register_socketio(socketio: SocketIO) -> None:
     """
 
 
+@hookspec
+def api_paths() -> dict[str, dict[str, t.Any]] | None:
+    """Describe the routes this plugin adds under ``/api/v1/`` for the API's OpenAPI document.
+
+    Called each time ``GET /api/v1/openapi.json`` is answered; the core adds the answers to its
+    own OpenAPI 3.1 document. Every ``/api/v1/`` route of the application must be described
+    (a test compares the document with the routes), so a plugin that adds one implements this.
+
+    :returns: OpenAPI path items keyed by their full path (``/api/v1/recommendations``, with
+        ``{name}`` for a path variable), or ``None`` when the plugin adds no API route. An item
+        may refer to the core's shared components: ``#/components/schemas/Error`` and ``Id``,
+        ``#/components/responses/BadRequest``, ``Unauthorized``, ``Forbidden``, ``NotFound``,
+        ``Conflict``, ``PayloadTooLarge``, ``TooManyRequests``, and the security schemes
+        ``sessionCookie`` and ``csrfToken``. A path the core or another plugin already
+        describes is refused: the document is not served.
+
+    .. versionadded:: 0.2
+    """
+
+
 # -- LMS products ----------------------------------------------------------------------------
 
 

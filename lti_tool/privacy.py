@@ -78,7 +78,7 @@ def booking_ids_of(user: User) -> list[int]:
     return list(db.session.scalars(sa.select(Booking.id).where(_takes_part(user))))
 
 
-def _bookings_of(user: User) -> sa.Select[tuple[Booking]]:
+def _bookings_of(user: User) -> sa.Select[Booking]:
     return sa.select(Booking).where(_takes_part(user))
 
 

@@ -1,7 +1,7 @@
 """Calls to Redis that degrade instead of failing while Redis is away.
 
 Redis holds nothing the tool cannot do without for a while: the Socket.IO message queue (live
-delivery between processes) and, on the public site, the sign-in throttle's counters. A call
+delivery between processes) and the rate limits' counters (:mod:`lti_tool.rate_limits`). A call
 made through :func:`guarded` answers its fallback when Redis cannot be reached, and logs that
 at most once a minute per purpose so an outage does not flood the log. Nothing is cached about
 the outage itself: every call tries Redis again, so the tool recovers the moment it is back.

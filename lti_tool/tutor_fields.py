@@ -38,7 +38,8 @@ SESSION_LENGTH_BOUNDS = (5, 480)
 MAX_PRICE = 100_000
 MAX_OVERRIDES = 500
 MAX_OVERRIDE_DAYS = 366
-_CLOCK = re.compile(r"(\d{2}):(\d{2})")
+# ASCII digits only: ``\d`` also matches digits of other scripts, which int() reads anyway.
+_CLOCK = re.compile(r"([0-9]{2}):([0-9]{2})")
 _LANGUAGE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})*")
 _SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 
@@ -201,7 +202,7 @@ def slugify(text: str) -> str:
 
 
 def _parse_date(value: t.Any, field: str) -> dt.date:
-    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
         try:
             return dt.date.fromisoformat(value)
         except ValueError:

@@ -21,6 +21,8 @@ from sqlalchemy.exc import ArgumentError
 
 from lti_tool import money
 from lti_tool.outbound import parse_allow
+from lti_tool.sealing import development_key
+from lti_tool.sealing import parse_data_keys
 
 ENV_PREFIX = "LTI_TOOL_"
 DEFAULTS_FILE = Path(__file__).with_name("default.toml")
@@ -153,6 +155,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("redis_url", _redis_url),
     Setting("trusted_proxies", _non_negative_integer),
     Setting("secret_key", _string),
+    Setting("data_keys", parse_data_keys),
     Setting("base_url", _base_url),
     Setting("async_mode", _choice("eventlet", "gevent", "threading")),
     Setting("max_connections", _positive_integer),
@@ -171,6 +174,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("outbound_allow", _outbound_allow),
     Setting("mail_per_address_per_hour", _positive_integer),
     Setting("mail_per_client_per_hour", _positive_integer),
+    Setting("bookings_per_user_per_hour", _positive_integer),
+    Setting("calendar_token_rotations_per_user_per_hour", _positive_integer),
+    Setting("lti_launches_per_client_per_minute", _positive_integer),
+    Setting("bad_webhooks_per_client_per_minute", _positive_integer),
     Setting("session_lifetime_hours", _positive_integer),
     Setting("max_request_bytes", _positive_integer),
     Setting("chat_retention_days", _non_negative_integer),
@@ -234,6 +241,8 @@ def load_config(
 def _check_production(config: dict[str, Any]) -> None:
     if config["mode"] == "development":
         config["secret_key"] = config["secret_key"] or DEVELOPMENT_SECRET_KEY
+        # See development_key for why development may do without a data key of its own.
+        config["data_keys"] = config["data_keys"] or (development_key(config["secret_key"]),)
         return
     key = config["secret_key"]
     if not key or key == DEVELOPMENT_SECRET_KEY or len(key) < 32:
@@ -244,4 +253,10 @@ def _check_production(config: dict[str, Any]) -> None:
     if config["realtime_diagnostics"]:
         raise ConfigError(
             f"{_BY_NAME['realtime_diagnostics'].env_name}: test events cannot run in production"
+        )
+    if not config["data_keys"]:
+        raise ConfigError(
+            f"{_BY_NAME['data_keys'].env_name}: production mode needs a data key to seal the "
+            "secrets kept in the database (python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())')"
         )

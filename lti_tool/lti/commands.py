@@ -1,4 +1,5 @@
-"""``lti-tool keys``, ``lti-tool platform`` and ``lti-tool deployment``."""
+"""``lti-tool keys`` (signing keys and the sealing of stored secrets), ``lti-tool platform`` and
+``lti-tool deployment``."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ import typing as t
 import click
 from flask.cli import AppGroup
 
+from lti_tool import sealing
+from lti_tool.database import write_transaction
 from lti_tool.lti import dynamic_registration
 from lti_tool.lti import keys
 from lti_tool.lti import platforms
+from lti_tool.models import Base
 from lti_tool.models import utcnow
 
 
@@ -20,7 +24,11 @@ def _fail(message: str) -> t.NoReturn:
     sys.exit(1)
 
 
-keys_group = AppGroup("keys", help="The tool's signing keys (published at /.well-known/jwks.json).")
+keys_group = AppGroup(
+    "keys",
+    help="The tool's signing keys (published at /.well-known/jwks.json) and the data keys "
+    "that seal stored secrets.",
+)
 platform_group = AppGroup("platform", help="LMS platforms the tool is registered with.")
 deployment_group = AppGroup("deployment", help="Deployments of a registered platform.")
 COMMAND_GROUPS: tuple[click.Command, ...] = (keys_group, platform_group, deployment_group)
@@ -57,6 +65,25 @@ def list_keys_command() -> None:
         else:
             status = "retired (deleted by the next rotate)"
         click.echo(f"{key.kid}  created {key.created_at:%Y-%m-%d %H:%M} UTC  {status}")
+
+
+@keys_group.command("reseal")
+def reseal_command() -> None:
+    """Seal every stored secret with the newest data key (the first of LTI_TOOL_DATA_KEYS).
+
+    To rotate the data key: put a new key first, run this, then drop the old key.
+    """
+    ring = sealing.current_ring()
+    try:
+        with write_transaction() as session:
+            changed = sealing.reseal(
+                session.connection(), sealing.sealed_columns(Base.metadata), ring
+            )
+    except sealing.SealError as exc:
+        _fail(f"{exc}; nothing was changed.")
+    for column, count in changed.items():
+        click.echo(f"{column}: {count} value(s) sealed again.")
+    click.echo(f"Every stored secret is sealed with data key {ring.newest_id}.")
 
 
 @platform_group.command("add")

@@ -87,7 +87,8 @@ def ensure_registration(origin: str) -> Registration:
         auth_login_url=f"{issuer}/auth",
         auth_token_url=f"{issuer}/token",
         key_set_url=f"{issuer}/jwks.json",
-        settings={DEVELOPMENT_PLATFORM: True, "private_key_pem": pem, "kid": kid},
+        settings={DEVELOPMENT_PLATFORM: True, "kid": kid},
+        platform_private_key_pem=pem,
     )
 
 
@@ -97,10 +98,17 @@ def is_development_platform(registration: Registration | None) -> bool:
     )
 
 
+def _private_key_pem(registration: Registration) -> str:
+    pem = registration.platform_private_key_pem
+    if pem is None:
+        raise ValueError(f"{registration.issuer} holds no signing key of its own")
+    return pem
+
+
 def key_set(registration: Registration) -> dict[str, list[dict[str, t.Any]]]:
     settings = registration.settings or {}
     private_key = serialization.load_pem_private_key(
-        str(settings["private_key_pem"]).encode("ascii"), password=None
+        _private_key_pem(registration).encode("ascii"), password=None
     )
     public = jwt.algorithms.RSAAlgorithm.to_jwk(private_key.public_key(), as_dict=True)  # type: ignore[arg-type]
     public.update({"kid": settings["kid"], "alg": "RS256", "use": "sig"})
@@ -157,7 +165,7 @@ def id_token(
         claims[c.CUSTOM] = {"subject": subject}
     return jwt.encode(
         claims,
-        str(settings["private_key_pem"]),
+        _private_key_pem(registration),
         algorithm="RS256",
         headers={"kid": settings["kid"]},
     )

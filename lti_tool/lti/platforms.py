@@ -101,11 +101,14 @@ def add_platform(
     auth_audience: str | None = None,
     institution_paid: bool = False,
     settings: dict[str, t.Any] | None = None,
+    platform_private_key_pem: str | None = None,
 ) -> Registration:
     """Register a platform and its first deployment.
 
     Endpoints not given are filled by the LMS product from the issuer; a product that cannot
     derive one (the generic platform derives none) makes it required.
+    *platform_private_key_pem* is only for the development platform, which signs its own
+    launches.
     """
     product = product_named(lms)
     # The issuer is kept exactly as given: id_tokens are matched on it character by character.
@@ -144,6 +147,7 @@ def add_platform(
             client_id=client_id,
             auth_audience=audience,
             settings=dict(settings or {}),
+            platform_private_key_pem=platform_private_key_pem,
             **endpoints,
         )
         registration.deployments.append(

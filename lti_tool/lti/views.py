@@ -36,6 +36,9 @@ from lti_tool.models import Registration
 from lti_tool.models import User
 from lti_tool.models import db
 from lti_tool.outbound import origin_of
+from lti_tool.rate_limits import LTI_LAUNCHES
+from lti_tool.rate_limits import LTI_LOGINS
+from lti_tool.rate_limits import Limit
 from lti_tool.web.csrf import csrf_exempt
 
 bp = Blueprint(
@@ -79,6 +82,18 @@ def _no_store(response: Response) -> Response:
     return response
 
 
+def _over_limit(limit: Limit) -> Response | None:
+    """A refusal that fits the LMS frame, when this client address has used up *limit*."""
+    retry_after = limit.take(f"ip:{request.remote_addr or ''}")
+    if not retry_after:
+        return None
+    response = refuse(
+        "too many launches from your network in the last minute; try again in a moment", 429
+    )
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
 def _login_registration(params: t.Mapping[str, str]) -> Registration:
     issuer = (params.get("iss") or "").strip()
     client_id = (params.get("client_id") or "").strip()
@@ -115,6 +130,8 @@ def _login_registration(params: t.Mapping[str, str]) -> Registration:
 @csrf_exempt
 def login() -> Response:
     """OIDC login initiation: answer with the authentication request to the platform."""
+    if refused := _over_limit(LTI_LOGINS):
+        return refused
     params = request.values
     try:
         registration = _login_registration(params)
@@ -208,6 +225,8 @@ def _complete(id_token: str, login_state: state.LoginState) -> Response:
 @csrf_exempt
 def launch() -> Response:
     """The platform's authentication response: the id_token and our state."""
+    if refused := _over_limit(LTI_LAUNCHES):
+        return refused
     if request.form.get("error"):
         description = request.form.get("error_description") or ""
         return refuse(f"the platform refused the login: {request.form['error']} {description}")
@@ -242,6 +261,8 @@ def launch() -> Response:
 @csrf_exempt
 def verify() -> Response:
     """Second half of a cookieless launch: our page read the nonce back from the platform."""
+    if refused := _over_limit(LTI_LAUNCHES):
+        return refused
     sender = request.headers.get("Origin") or origin_of(request.headers.get("Referer", ""))
     if sender != request.host_url.rstrip("/"):
         return refuse("the verification was not sent by this tool's own launch page")

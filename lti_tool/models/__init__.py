@@ -20,6 +20,7 @@ from lti_tool.models.bookings import Review
 from lti_tool.models.interests import Favourite
 from lti_tool.models.interests import Interaction
 from lti_tool.models.interests import LearnerInterest
+from lti_tool.models.limits import RateCount
 from lti_tool.models.lti import Course
 from lti_tool.models.lti import Deployment
 from lti_tool.models.lti import Enrollment
@@ -56,6 +57,7 @@ __all__ = [
     "Payment",
     "PaymentRefund",
     "PayoutAccount",
+    "RateCount",
     "Registration",
     "RegistrationInvite",
     "Review",

@@ -7,7 +7,6 @@ import datetime as dt
 from sqlalchemy import JSON
 from sqlalchemy import ForeignKey
 from sqlalchemy import String
-from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
@@ -18,6 +17,7 @@ from lti_tool.models.base import TimestampMixin
 from lti_tool.models.base import UTCDateTime
 from lti_tool.models.base import utcnow
 from lti_tool.models.users import User
+from lti_tool.sealing import SealedText
 
 
 class Registration(TimestampMixin, Base):
@@ -37,6 +37,9 @@ class Registration(TimestampMixin, Base):
     auth_audience: Mapped[str | None] = mapped_column(String(500))
     """Audience for token requests when the platform wants one other than the token URL."""
     settings: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    platform_private_key_pem: Mapped[str | None] = mapped_column(SealedText, deferred=True)
+    """The platform's own signing key: held only for the development platform, which the tool
+    plays itself; empty for every real platform."""
 
     deployments: Mapped[list[Deployment]] = relationship(
         back_populates="registration", cascade="all, delete-orphan"
@@ -88,7 +91,8 @@ class ToolKey(TimestampMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kid: Mapped[str] = mapped_column(String(64), unique=True)
-    private_key_pem: Mapped[str] = mapped_column(Text)
+    # Deferred: opened only when a message is signed, never to publish the JWKS or list keys.
+    private_key_pem: Mapped[str] = mapped_column(SealedText, deferred=True)
     public_jwk: Mapped[dict[str, object]] = mapped_column(JSON)
     active: Mapped[bool] = mapped_column(default=True)
     """The key new messages are signed with; exactly one is active."""

@@ -30,6 +30,7 @@ from lti_tool.models import Subject
 from lti_tool.models import TutorProfile
 from lti_tool.models import User
 from lti_tool.models import db
+from lti_tool.rate_limits import BOOKINGS
 from lti_tool.scheduling.listing import occupying
 from lti_tool.web.errors import error_response
 from lti_tool.web.input_guard import MAX_ID
@@ -194,6 +195,9 @@ def create_booking() -> tuple[Response, int, dict[str, str]]:
     """``{tutor_id, subject, start, duration, course_id?}``: 201 with the booking, 409 when
     taken. A booking that must be paid first is ``held``, and the body's ``redirect_url`` is
     where the learner pays."""
+    # Counted before anything is read: every attempt costs a lock on the tutor's week and
+    # perhaps a checkout at the payment provider, whether or not it ends in a booking.
+    BOOKINGS.enforce(f"user:{_me().id}", "Too many booking requests; try again later.")
     body = _body()
     tutor_id = _int_field(body, "tutor_id")
     duration = _int_field(body, "duration")

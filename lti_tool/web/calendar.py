@@ -17,6 +17,7 @@ from lti_tool.database import write_transaction
 from lti_tool.models import Booking
 from lti_tool.models import User
 from lti_tool.models import db
+from lti_tool.rate_limits import CALENDAR_TOKEN_ROTATIONS
 
 bp = Blueprint("calendar", __name__)
 
@@ -69,6 +70,9 @@ def rotate_feed_token() -> Response:
     """Give the signed-in person a new feed URL; the old one stops working at once."""
     user = current_user()
     assert user is not None
+    CALENDAR_TOKEN_ROTATIONS.enforce(
+        f"user:{user.id}", "The calendar address was replaced too often; try again later."
+    )
     with write_transaction(db.session()):
         user.calendar_token = secrets.token_urlsafe(24)
     return jsonify({"url": ical.feed_url(user)})

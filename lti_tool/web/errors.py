@@ -7,6 +7,7 @@ import logging
 from flask import Flask
 from flask import Response
 from flask import jsonify
+from flask import make_response
 from flask import render_template
 from flask import request
 from werkzeug.exceptions import HTTPException
@@ -26,9 +27,14 @@ def error_response(status: int, error: str, detail: str) -> tuple[Response | str
     return render_template("error.html", status=status, error=error, detail=detail), status
 
 
-def handle_http_error(exc: HTTPException) -> tuple[Response | str, int]:
+def handle_http_error(exc: HTTPException) -> Response:
     status = exc.code or 500
-    return error_response(status, exc.name, exc.description or exc.name)
+    response = make_response(error_response(status, exc.name, exc.description or exc.name))
+    # Headers the error itself calls for (Retry-After on 429, Allow on 405) go out with it.
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def handle_unexpected(exc: Exception) -> tuple[Response | str, int]:

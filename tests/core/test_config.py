@@ -4,6 +4,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 from lti_tool.config import DEVELOPMENT_SECRET_KEY
 from lti_tool.config import ConfigError
@@ -82,8 +83,16 @@ def test_production_refuses_weak_secret(key: str) -> None:
 
 def test_production_accepts_a_real_secret() -> None:
     key = "k" * 48
-    config = load_config(environ={"LTI_TOOL_MODE": "production", "LTI_TOOL_SECRET_KEY": key})
+    data_key = Fernet.generate_key().decode()
+    config = load_config(
+        environ={
+            "LTI_TOOL_MODE": "production",
+            "LTI_TOOL_SECRET_KEY": key,
+            "LTI_TOOL_DATA_KEYS": data_key,
+        }
+    )
     assert config["secret_key"] == key
+    assert config["data_keys"] == (data_key,)
 
 
 @pytest.mark.parametrize(

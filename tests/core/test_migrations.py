@@ -7,13 +7,9 @@ The other tests create their schema from the models, so only this module proves 
 from __future__ import annotations
 
 import re
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import flask_migrate
-import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -21,7 +17,6 @@ from alembic.migration import MigrationContext
 from lti_tool.models import Base
 from lti_tool.models import db
 from lti_tool.models.bookings import SQLITE_TRIGGERS
-from tests import services
 from tests.conftest import make_app
 
 PG_EXCLUSION = "ex_bookings_tutor_no_overlap"
@@ -32,32 +27,6 @@ SQLITE_TRIGGER_NAMES = frozenset(
 
 def test_sqlite_guard_has_an_insert_and_an_update_trigger() -> None:
     assert SQLITE_TRIGGER_NAMES == {"bookings_no_overlap_insert", "bookings_no_overlap_update"}
-
-
-@pytest.fixture
-def empty_postgres() -> Iterator[str]:
-    """A database of its own, empty, dropped afterwards even if a connection is still open."""
-    admin_url = sa.engine.make_url(services.postgres_url()).set(drivername="postgresql+psycopg")
-    name = f"lti_tool_migrations_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        try:
-            yield admin_url.set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as connection:
-                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        admin.dispose()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'empty.sqlite'}"
-    url: str = request.getfixturevalue("empty_postgres")
-    return url
 
 
 def schema_differences(connection: sa.Connection) -> list[Any]:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from cryptography.fernet import Fernet
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
@@ -150,6 +151,7 @@ def production_app(database_url: str) -> Iterator[Flask]:
         database_url,
         mode="production",
         secret_key=PRODUCTION_KEY,
+        data_keys=Fernet.generate_key().decode(),
         realtime_diagnostics=False,
         base_url="https://tutoring.example.org",
     ) as app:

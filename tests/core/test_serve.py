@@ -29,7 +29,9 @@ from lti_tool.realtime.diagnostics import NAMESPACE
 from tests import services
 
 LTI_TOOL = Path(sys.executable).parent / "lti-tool"
-START_TIMEOUT = 10.0
+# Generous: a server starts in about a second, but a busy CI machine running two of them at
+# once has been seen to need 18 s; waiting longer costs nothing when they are quick.
+START_TIMEOUT = 45.0
 CALL_TIMEOUT = 5.0
 
 

@@ -21,7 +21,7 @@ from lti_tool.models import Subject
 from lti_tool.models import UsedNonce
 from lti_tool.models import User
 from lti_tool.models import db
-from tests.conftest import _truncate_postgres
+from tests.conftest import fresh_module_database
 from tests.conftest import make_app
 from tests.live_server import live_server
 from tests.lti.platform import LmsPlatform
@@ -144,11 +144,7 @@ def shared_tool(
     served: tuple[_Dispatcher, str],
 ) -> Iterator[Tool]:
     """One tool for a whole module of refused launches: none of them may write anything."""
-    if request.param == "sqlite":
-        database_url = f"sqlite:///{tmp_path_factory.mktemp('lti') / 'refused.sqlite'}"
-    else:
-        database_url = request.getfixturevalue("postgres_database")
-        _truncate_postgres(database_url)
+    database_url = fresh_module_database(request, tmp_path_factory, "lti")
     app = make_app(database_url)
     with app.app_context():
         if request.param == "sqlite":

@@ -7,6 +7,7 @@ from urllib.parse import parse_qsl
 from urllib.parse import urlsplit
 
 import pytest
+from cryptography.fernet import Fernet
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -83,7 +84,11 @@ def test_standalone_sessions_keep_the_default_cookie(app: Flask) -> None:
 @pytest.fixture
 def production(database_url: str) -> Iterator[Flask]:
     with app_in_context(
-        database_url, mode="production", secret_key="p" * 48, realtime_diagnostics=False
+        database_url,
+        mode="production",
+        secret_key="p" * 48,
+        data_keys=Fernet.generate_key().decode(),
+        realtime_diagnostics=False,
     ) as app:
         yield app
 

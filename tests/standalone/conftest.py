@@ -8,7 +8,6 @@ import pytest
 from argon2 import PasswordHasher
 from flask import Flask
 
-import standalone.models  # noqa: F401  (its table must be known before any schema is made)
 from standalone import passwords
 from tests import services
 from tests.conftest import app_in_context

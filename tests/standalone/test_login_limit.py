@@ -8,6 +8,8 @@ import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
+from lti_tool import rate_limits
+from lti_tool.models import RateCount
 from lti_tool.models import db
 from standalone import throttle
 from tests.conftest import make_app
@@ -81,7 +83,7 @@ def test_the_count_is_shared_between_processes(app: Flask, database_url: str, cl
         assert attempt(second, "shared@example.org") == 429
         db.session.remove()
         db.engine.dispose()
-    stored = db.session.scalars(db.select(throttle.LoginAttempt.key_digest)).all()
+    stored = db.session.scalars(db.select(RateCount.key_digest)).all()
     assert stored and all("shared" not in digest for digest in stored)
 
 
@@ -96,10 +98,10 @@ def test_with_redis_configured_the_count_lives_in_redis(redis_app: Flask) -> Non
     try:
         assert [attempt(client, email) for _ in range(6)] == [200] * 5 + [429]
         # The refused try is counted too: every try is counted before it is judged.
-        assert server.zcard(throttle.REDIS_PREFIX + keys[0].digest) == 6
-        assert db.session.scalar(db.select(db.func.count(throttle.LoginAttempt.id))) == 0
+        assert server.zcard(rate_limits.REDIS_PREFIX + keys[0].digest) == 6
+        assert db.session.scalar(db.select(db.func.count(RateCount.id))) == 0
         clock.advance(minutes=16)
         assert attempt(client, email) == 200
     finally:
-        server.delete(*(throttle.REDIS_PREFIX + key.digest for key in keys))
+        server.delete(*(rate_limits.REDIS_PREFIX + key.digest for key in keys))
         server.close()

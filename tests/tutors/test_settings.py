@@ -103,6 +103,8 @@ def test_end_of_24_00_is_stored_as_midnight() -> None:
         ({"rules": [{"weekday": True, "start": "09:00", "end": "10:00"}]}, "rules[0].weekday"),
         ({"rules": [{"weekday": 0, "start": "9:00", "end": "10:00"}]}, "rules[0].start"),
         ({"rules": [{"weekday": 0, "start": "10:00", "end": "10:00"}]}, "rules[0].end"),
+        # Arabic-Indic digits: int() reads them, so the pattern must not let them through.
+        ({"rules": [{"weekday": 0, "start": "\u0660\u0669:00", "end": "10:00"}]}, "rules[0].start"),
         ({"interval_min": 0}, "interval_min"),
         ({"interval_min": "30"}, "interval_min"),
         ({"min_notice_min": -1}, "min_notice_min"),
@@ -180,6 +182,7 @@ def test_overrides_extra_and_blocked() -> None:
         ({"kind": "extra", "date": "2026-12-20"}, "overrides[0].start"),
         ({"kind": "extra", "date": "2026-12-20", "start": "10:00"}, "overrides[0].end"),
         ({"kind": "blocked", "date": "2026-02-30"}, "overrides[0].first_date"),
+        ({"kind": "blocked", "date": "\u0662026-12-20"}, "overrides[0].first_date"),
         ({"kind": "blocked", "first_date": "2026-05-02", "last_date": "2026-05-01"}, None),
         ({"kind": "extra", "date": "2026-12-20", "start": "12:00", "end": "10:00"}, None),
     ],

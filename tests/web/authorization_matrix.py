@@ -73,6 +73,8 @@ GET    /api/v1/me/bookings                          401  ok   ok   ok   ok   ok 
 GET    /api/v1/me/calendar-token                    401  ok   ok   ok   ok   ok   ok   ok   ok
 POST   /api/v1/me/calendar-token                    401  ok   ok   ok   ok   ok   ok   ok   ok
 POST   /api/v1/me/timezone                          401  400  400  400  400  400  400  400  400
+# The API's description, public like the API's own documentation.
+GET    /api/v1/openapi.json                         ok   ok   ok   ok   ok   ok   ok   ok   ok
 GET    /api/v1/recommendations                      ok   ok   ok   ok   ok   ok   ok   ok   ok
 GET    /api/v1/slots                                400  400  400  400  400  400  400  400  400
 GET    /api/v1/tutors/<int:tutor_id>                ok   ok   ok   ok   ok   ok   ok   ok   ok

@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from lti_tool.auth import current_user
 from lti_tool.auth import require_user
 from lti_tool.models import TutorProfile
+from lti_tool.rate_limits import BAD_WEBHOOKS
 from lti_tool.web.csrf import csrf_exempt
 from lti_tool.web.redirects import local_path
 from lti_tool_payment import connect
@@ -64,7 +65,7 @@ def webhook() -> Response | tuple[Response, int]:
         return _refuse(404, "payments_off", "Stripe payments are not configured on this site.")
     event, problem = _verified_event(state.settings)
     if event is None:
-        return _refuse(400, problem[0], problem[1])
+        return _refuse_unverified(problem)
     body = event.to_dict()
     problem_with_event = webhooks.malformed(body)
     if problem_with_event is not None:
@@ -75,6 +76,25 @@ def webhook() -> Response | tuple[Response, int]:
         # Not 2xx, so Stripe delivers the event again later and the work gets finished.
         return _refuse(503, "try_again", str(exc))
     return jsonify({"received": True, "event": body["id"], "outcome": outcome})
+
+
+def _refuse_unverified(problem: tuple[str, str]) -> tuple[Response, int]:
+    """400 with the reason; 429 once this client address has sent too many such deliveries.
+
+    Only deliveries that fail the check are counted, after it: a correctly signed event is
+    never counted or refused, even from an address that also sends bad ones (all traffic
+    arrives from one proxy address when ``trusted_proxies`` is wrong), because a lost payment
+    event costs more than a busy endpoint. The check itself is cheap and bounded by
+    :data:`WEBHOOK_MAX_BYTES`, so it always runs.
+    """
+    retry_after = BAD_WEBHOOKS.take(f"ip:{request.remote_addr or ''}")
+    if not retry_after:
+        return _refuse(400, problem[0], problem[1])
+    response, status = _refuse(
+        429, "too_many_bad_deliveries", "Too many deliveries with a wrong signature; slow down."
+    )
+    response.headers["Retry-After"] = str(retry_after)
+    return response, status
 
 
 def _verified_event(settings: Settings) -> tuple[stripe.Event | None, tuple[str, str]]:

@@ -24,6 +24,7 @@ from lti_tool.models import User
 from lti_tool.models import db
 from lti_tool_recommend.api import bp
 from lti_tool_recommend.commands import recommend_group
+from lti_tool_recommend.openapi import api_paths as recommendation_paths
 from lti_tool_recommend.reasons import reasons_for
 from lti_tool_recommend.serving import recommend
 from lti_tool_recommend.store import note_completed_session
@@ -64,3 +65,8 @@ def register_commands(cli: click.Group) -> None:
 @hookimpl
 def register_blueprints(register: Callable[[Blueprint], None]) -> None:
     register(bp)
+
+
+@hookimpl
+def api_paths() -> dict[str, dict[str, t.Any]]:
+    return recommendation_paths()

@@ -11,7 +11,7 @@ from flask import Flask
 from lti_tool.plugins import get_plugins
 
 HOOKS = (
-    "booking_event, explain_recommendations, recommend_tutors, register_blueprints, "
+    "api_paths, booking_event, explain_recommendations, recommend_tutors, register_blueprints, "
     "register_commands"
 )
 

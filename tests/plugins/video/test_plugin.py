@@ -22,7 +22,10 @@ from lti_tool_video.settings import parse_settings
 
 from lti_tool.plugins import get_plugins
 
-HOOKS = "booking_event, register_blueprints, register_commands, register_socketio, room_for_booking"
+HOOKS = (
+    "booking_event, person_data, person_erased, register_blueprints, register_commands, "
+    "register_socketio, retention_sweep, room_for_booking"
+)
 
 
 def fetch(app: Flask, path: str) -> tuple[int, str, str]:
