@@ -1,5 +1,6 @@
 # make run  : set everything up and serve the demo on SQLite at http://127.0.0.1:5000
 # make test : set everything up and run the whole test suite
+# make lint : ruff (format and checks) and mypy over the packages named in pyproject.toml
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -33,6 +34,7 @@ test: install
 lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 audit: install
 	$(BIN)/python -m pip install --quiet pip-audit

@@ -194,17 +194,22 @@ def seed(reset: bool = False, now: dt.datetime | None = None, currency: str | No
 
     sessions = 0
     for tutor in tutors:
-        zone = pendulum.timezone(tutor.timezone)
+        tutor_zone = pendulum.timezone(tutor.timezone)
         rule = tutor.rules[0]
         # One past session a week on the tutor's first available weekday, for eight weeks.
-        today = pendulum.instance(now).in_timezone(zone).date()
+        today = pendulum.instance(now).in_timezone(tutor_zone).date()
         for weeks_back in range(1, 9):
             if rng.random() < 0.25:
                 continue
             day = today.subtract(weeks=weeks_back)
             day = day.subtract(days=(day.weekday() - rule.weekday) % 7)
             local = pendulum.datetime(
-                day.year, day.month, day.day, rule.start_time.hour, rule.start_time.minute, tz=zone
+                day.year,
+                day.month,
+                day.day,
+                rule.start_time.hour,
+                rule.start_time.minute,
+                tz=tutor_zone,
             )
             start_at = local.in_timezone("UTC")
             end_at = start_at.add(minutes=60)

@@ -70,7 +70,8 @@ def _write_users(chunk: list[TutorRow], profiles: ProfileIndex, users: UserIndex
             sa.insert(User).returning(User.id, User.email, sort_by_parameter_order=True),
             [{"email": r.email, "name": r.name, "timezone": r.settings["timezone"]} for r in fresh],
         )
-        user_of.update((email, uid) for uid, email in created)
+        # Every inserted row was given an address; the check only narrows the column's type.
+        user_of.update((email, uid) for uid, email in created if email is not None)
     has_role = set(
         session.scalars(
             sa.select(UserRole.user_id).where(
@@ -121,7 +122,8 @@ def _write_profiles(
                 for r in fresh
             ],
         )
-        ids.update((external, pid) for pid, external in created)
+        # Every inserted row was given an external id; the check only narrows the column's type.
+        ids.update((external, pid) for pid, external in created if external is not None)
     return ids
 
 

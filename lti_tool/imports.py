@@ -187,18 +187,27 @@ def _existing(rows: list[TutorRow]) -> tuple[ProfileIndex, UserIndex]:
     profiles: ProfileIndex = {}
     users: UserIndex = {}
     for chunk in chunks(rows):
-        found = db.session.execute(
+        by_external = db.session.execute(
             sa.select(TutorProfile.external_id, TutorProfile.id, TutorProfile.user_id).where(
                 TutorProfile.external_id.in_([row.external_id for row in chunk])
             )
         )
-        profiles.update({external: (pid, uid) for external, pid, uid in found})
-        found = db.session.execute(
+        # IN never matches NULL, so every external id here is a string.
+        profiles.update(
+            {external: (pid, uid) for external, pid, uid in by_external if external is not None}
+        )
+        by_email = db.session.execute(
             sa.select(User.email, User.id, TutorProfile.external_id, TutorProfile.id)
             .outerjoin(TutorProfile, TutorProfile.user_id == User.id)
             .where(User.email.in_([row.email for row in chunk]))
         )
-        users.update({email: (uid, ext, pid is not None) for email, uid, ext, pid in found})
+        users.update(
+            {
+                email: (uid, ext, pid is not None)
+                for email, uid, ext, pid in by_email
+                if email is not None
+            }
+        )
     return profiles, users
 
 

@@ -231,6 +231,9 @@ class _CheckedPoolManager(PoolManager):
 
     def _new_pool(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
         pool = super()._new_pool(*args, **kwargs)
+        # Only the checked pool classes pass the rules on; any other would connect unchecked.
+        if not isinstance(pool, _CheckedPoolMixin):
+            raise OutboundError(f"no checked connection pool for {pool.scheme}")
         pool.outbound_rules = self.outbound_rules
         return pool
 
@@ -316,7 +319,9 @@ def fetch(
     if len(body) > max_bytes:
         raise BodyTooLarge(f"the answer from {host} is larger than the tool accepts")
     response._content = body
-    response._content_consumed = True
+    # requests keeps this flag private and its stubs leave it out, but it must be set along
+    # with _content for the body read here to count as the whole answer.
+    response._content_consumed = True  # type: ignore[attr-defined]
     return response
 
 

@@ -14,7 +14,7 @@ from typing import Any
 def _gevent_handler_class() -> type[Any]:
     from gevent.pywsgi import WSGIHandler
 
-    class Handler(WSGIHandler):  # type: ignore[misc]
+    class Handler(WSGIHandler):
         def run_application(self) -> None:
             try:
                 super().run_application()
@@ -22,7 +22,8 @@ def _gevent_handler_class() -> type[Any]:
                 # A connection that became a WebSocket never carries HTTP again, but the
                 # server would read the client's closing frames as a next request: it logs
                 # "Invalid HTTP method" and the client waits seconds for its close handshake.
-                if self.environ.get("HTTP_UPGRADE", "").lower() == "websocket":
+                environ = self.environ or {}
+                if environ.get("HTTP_UPGRADE", "").lower() == "websocket":
                     self.close_connection = True
 
     return Handler

@@ -72,7 +72,7 @@ def model_default(column: str) -> t.Any:
     default = TutorProfile.__table__.c[column].default
     if default is None:
         return None
-    return default.arg(None) if default.is_callable else default.arg  # type: ignore[attr-defined]
+    return default.arg(None) if default.is_callable else default.arg
 
 
 def parse_timezone(value: t.Any, field: str = "timezone") -> str:

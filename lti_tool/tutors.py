@@ -160,7 +160,10 @@ def validate_settings(data: Mapping[str, t.Any], *, currency: str) -> dict[str, 
     unknown = sorted(set(data) - SETTING_KEYS)
     if unknown:
         raise TutorSettingsError(unknown[0], "is not a tutor setting")
-    parsers = {**_PARSERS, "price": functools.partial(parse_price, currency=currency)}
+    parsers: dict[str, t.Callable[[t.Any], t.Any]] = {
+        **_PARSERS,
+        "price": functools.partial(parse_price, currency=currency),
+    }
     cleaned = {key: parsers[key](value) for key, value in data.items()}
     if "availability" in cleaned:
         text_rules = cleaned.pop("availability")
@@ -177,7 +180,7 @@ def resolve_subjects(
     choices: list[tuple[str, str]], session: Session | None = None
 ) -> list[tuple[Subject, str]]:
     """Existing subjects for (slug or name, level) pairs; an unknown one is an error."""
-    session = session or db.session
+    session = session or db.session()
     keys = [key for key, _ in choices]
     rows = session.scalars(
         sa.select(Subject).where(sa.or_(Subject.slug.in_(keys), Subject.name.in_(keys)))

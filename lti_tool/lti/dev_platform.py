@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import jwt
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from lti_tool.lti import claims as c
 from lti_tool.lti.keys import new_key_pair
@@ -110,7 +111,9 @@ def key_set(registration: Registration) -> dict[str, list[dict[str, t.Any]]]:
     private_key = serialization.load_pem_private_key(
         _private_key_pem(registration).encode("ascii"), password=None
     )
-    public = jwt.algorithms.RSAAlgorithm.to_jwk(private_key.public_key(), as_dict=True)  # type: ignore[arg-type]
+    if not isinstance(private_key, rsa.RSAPrivateKey):
+        raise ValueError(f"{registration.issuer} holds a signing key that is not RSA")
+    public = jwt.algorithms.RSAAlgorithm.to_jwk(private_key.public_key(), as_dict=True)
     public.update({"kid": settings["kid"], "alg": "RS256", "use": "sig"})
     return {"keys": [public]}
 
@@ -120,7 +123,9 @@ def resolve_key_set(url: str) -> dict[str, list[dict[str, t.Any]]] | None:
     if not url.endswith(PATH + "/jwks.json"):
         return None
     registration = find_registration(url[: -len("/jwks.json")], CLIENT_ID)
-    return key_set(registration) if is_development_platform(registration) else None
+    if registration is None or not is_development_platform(registration):
+        return None
+    return key_set(registration)
 
 
 def id_token(

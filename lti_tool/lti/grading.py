@@ -158,7 +158,7 @@ class Grading:
             params["resource_link_id"] = resource_link_id
         if self.filter_in_query and tag:
             params["tag"] = tag
-        found = []
+        found: list[LineItem] = []
         for page in self._pages(container_url, params):
             if not isinstance(page, list):
                 raise PlatformServiceError("the line item container is not a JSON array")

@@ -73,8 +73,8 @@ def _post(booking: Booking, score_given: float) -> dict[str, t.Any]:
         raise Skip("the course was not launched from an LMS")
     registration = course.deployment.registration
     services = course.services or {}
-    ags = services.get("ags") if isinstance(services.get("ags"), dict) else None
-    if not ags:
+    ags = services.get("ags")
+    if not isinstance(ags, dict) or not ags:
         raise Skip("the platform offers no grade service (AGS) for this course")
     activity = activities.credited_activity(services, booking.subject.slug)
     if activity is None:
@@ -88,7 +88,9 @@ def _post(booking: Booking, score_given: float) -> dict[str, t.Any]:
     if not user_id:
         raise Skip("the learner has never launched the tool from this platform")
     product = product_for(registration, "")
-    grading = product.grading(product, registration, ags.get("scopes") or ())
+    # Anything but a list of scopes counts as none offered, so every AGS scope is asked for.
+    scopes = ags.get("scopes")
+    grading = product.grading(product, registration, scopes if isinstance(scopes, list) else ())
     lineitem = activity.lineitem or _find_line_item(grading, course, activity, ags)
     score = Score(
         user_id=user_id,

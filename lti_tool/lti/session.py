@@ -73,12 +73,11 @@ def current_launch() -> LaunchContext | None:
 def _deep_linking(data: dict[str, t.Any]) -> DeepLinkingSettings:
     # The session's JSON turns tuples into lists; the settings keep tuples. ``data`` is the
     # platform's opaque value and goes back exactly as it came.
-    return DeepLinkingSettings(
-        **{
-            key: tuple(value) if isinstance(value, list) and key != "data" else value
-            for key, value in data.items()
-        }
-    )
+    fields: dict[str, t.Any] = {
+        key: tuple(value) if isinstance(value, list) and key != "data" else value
+        for key, value in data.items()
+    }
+    return DeepLinkingSettings(**fields)
 
 
 class EmbeddedSessionInterface(SecureCookieSessionInterface):

@@ -15,10 +15,10 @@ from dataclasses import asdict
 from dataclasses import dataclass
 
 from flask import Request
-from flask import Response
 from flask import current_app
 from itsdangerous import BadData
 from itsdangerous import URLSafeTimedSerializer
+from werkzeug.wrappers import Response
 
 #: Seconds between the login and the launch; platforms answer within a few seconds.
 STATE_MAX_AGE = 600

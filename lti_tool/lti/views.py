@@ -170,7 +170,7 @@ def login() -> Response:
             login=login_state,
             next_url=auth_url,
         )
-        response = current_app.make_response(page)
+        response: Response = current_app.make_response(page)
     else:
         response = redirect(auth_url)
     # The cookie is set in both cases: where the browser keeps it, no postMessage is needed.

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import typing as t
 
 from alembic import context
+from alembic.operations.ops import MigrationScript
 from flask import current_app
 
 log = logging.getLogger("alembic.env")
@@ -12,11 +14,14 @@ migrate_extension = current_app.extensions["migrate"]
 target_metadata = migrate_extension.db.metadata
 
 
-def skip_empty_autogenerate(_context, _revision, directives) -> None:  # type: ignore[no-untyped-def]
+def skip_empty_autogenerate(
+    _context: t.Any, _revision: t.Any, directives: list[MigrationScript]
+) -> None:
     # An autogenerate run that finds nothing should not leave an empty revision behind.
     cmd_opts = context.config.cmd_opts
     if cmd_opts is not None and getattr(cmd_opts, "autogenerate", False):
-        if directives[0].upgrade_ops.is_empty():
+        upgrade = directives[0].upgrade_ops
+        if upgrade is None or upgrade.is_empty():
             directives[:] = []
             log.info("The models and the migrations agree; no revision written.")
 

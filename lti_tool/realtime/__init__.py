@@ -32,7 +32,7 @@ Reach = t.Literal["all", "this_process"]
 _outcome = threading.local()
 
 
-class RoomQueue(python_socketio.RedisManager):  # type: ignore[misc]
+class RoomQueue(python_socketio.RedisManager):
     """The Redis message queue, remembering per thread whether the last publish got through."""
 
     def _publish(self, data: t.Any) -> t.Any:

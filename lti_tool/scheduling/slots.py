@@ -315,6 +315,7 @@ def free_slots(
             # gap or fold inside it and the per-candidate lookup can be skipped.
             steady = s0 == s1 == e0 == e1
             while wall < wall_end:
+                at: datetime | None
                 if steady:
                     at = wall - s0
                 else:

@@ -42,7 +42,7 @@ def booking_invite(booking_id: int) -> Response:
         # Only the tutor and the learner get the invite; anyone else cannot tell whether
         # the booking exists.
         abort(404, description="No such booking.")
-    method = "CANCEL" if booking.state in ical.CANCELLED_STATES else "REQUEST"
+    method: ical.Method = "CANCEL" if booking.state in ical.CANCELLED_STATES else "REQUEST"
     return _ics(ical.booking_invite(booking, method), f"booking-{booking.id}.ics", method)
 
 

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from lti_tool.booking import booking_service
+from lti_tool.database import write_transaction
 from lti_tool.lti import activities
 from lti_tool.lti import claims as c
 from lti_tool.lti.grading import Grading
@@ -185,6 +186,23 @@ def test_an_existing_line_item_of_the_link_is_found(
     finish(book(lms, tutor, at(7, 9)), clock)
     assert lms.platform.requests_to("/ags/lineitems", "POST") == []
     assert [p["line_item"] for p in lms.platform.scores.posted] == ["2"]
+
+
+def test_stored_scopes_that_are_not_a_list_count_as_none_offered(
+    lms: AdvantageTool, tutor: TutorProfile, clock: FakeClock
+) -> None:
+    lineitem = lms.platform.scores.add(lms.platform, label="A", scoreMaximum=1)
+    learner_launch(lms, lineitem)
+    booking_id = book(lms, tutor, at(7, 9))
+    db.session.rollback()
+    with write_transaction() as session:
+        course = session.scalars(sa.select(Course)).one()
+        ags = t.cast(dict[str, t.Any], course.services["ags"])
+        course.services = {**course.services, "ags": {**ags, "scopes": 7}}
+    finish(booking_id, clock)
+    (outcome,) = outcomes(booking_id)
+    assert outcome.action == "grade_posted"
+    assert [p["line_item"] for p in lms.platform.scores.posted] == ["1"]
 
 
 def test_a_refused_score_is_recorded_and_the_session_stays_completed(
