@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import typing as t
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -77,6 +78,29 @@ def plugins_command(show_all: bool) -> None:
             continue
         label = " (built-in)" if info.builtin else ""
         click.echo(f"{info.name} {info.version or '-'}{label}: {', '.join(info.hooks) or '-'}")
+
+
+@cli.command("new-plugin")
+@click.argument("name")
+@click.option(
+    "--directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Where the plugin's folder is made.",
+)
+def new_plugin_command(name: str, directory: Path) -> None:
+    """Write the skeleton of a plugin distribution named NAME (docs/writing-a-plugin.md)."""
+    from lti_tool.plugin_template import PluginNameRefused
+    from lti_tool.plugin_template import create_plugin
+
+    try:
+        target = create_plugin(name, directory)
+    except PluginNameRefused as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"could not write the plugin: {exc}", 1)
+    click.echo(f"Wrote {target}. Next: pip install -e {target}, then lti-tool plugins.")
 
 
 @cli.command("demo")

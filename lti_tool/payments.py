@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from lti_tool.models import Booking
+    from lti_tool.models import TutorProfile
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,8 @@ class CheckoutStart:
 
 class PaymentProvider(t.Protocol):
     name: str
+    pays_out_tutors: bool
+    """Whether the provider pays tutors their share itself, so tutors set up payouts with it."""
 
     def requires_payment(self, booking: Booking) -> bool:
         """Whether *booking* must be paid before it is confirmed."""
@@ -39,3 +42,10 @@ class PaymentProvider(t.Protocol):
     def refund(self, booking: Booking, amount_cents: int, reason: str) -> None:
         """Return *amount_cents* (minor units of the booking's currency) of what was paid for
         *booking*."""
+
+    def payout_onboarding_url(
+        self, tutor: TutorProfile, return_url: str | None = None
+    ) -> str | None:
+        """Where *tutor* sets up receiving their share, coming back to *return_url* (a path
+        on this site) or the provider's own page; ``None`` when :attr:`pays_out_tutors` is
+        false."""

@@ -14,7 +14,7 @@ from flask import Blueprint
 from flask import url_for
 
 from lti_tool import hookimpl
-from lti_tool.models import RoleName
+from lti_tool.api import RoleName
 from standalone import accounts
 from standalone import admin
 from standalone import catalog

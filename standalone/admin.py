@@ -15,19 +15,19 @@ from flask import request
 from flask import url_for
 from werkzeug.wrappers import Response
 
-from lti_tool.auth import require_role
-from lti_tool.booking import current_time
-from lti_tool.models import Booking
-from lti_tool.models import Payment
-from lti_tool.models import PaymentRefund
-from lti_tool.models import Registration
-from lti_tool.models import RoleName
-from lti_tool.models import Subject
-from lti_tool.models import TutorSubject
-from lti_tool.models import User
-from lti_tool.models import db
-from lti_tool.tutor_fields import slugify
-from lti_tool.web.security import never_framed
+from lti_tool.api import Booking
+from lti_tool.api import Payment
+from lti_tool.api import PaymentRefund
+from lti_tool.api import Registration
+from lti_tool.api import RoleName
+from lti_tool.api import Subject
+from lti_tool.api import TutorSubject
+from lti_tool.api import User
+from lti_tool.api import current_time
+from lti_tool.api import db
+from lti_tool.api import never_framed
+from lti_tool.api import require_role
+from lti_tool.api import slugify
 from standalone.chart import bar_chart
 from standalone.chart import sessions_per_week
 

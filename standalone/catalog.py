@@ -2,7 +2,7 @@
 
 Matching tutors are found with one light query (ids, languages, ratings), best rated first.
 Free times are worked out for the page being shown, or for every match when the "free this
-week" filter asks for it, always in batches (see :mod:`standalone.next_free`).
+week" filter asks for it, always in batches (see :mod:`lti_tool.scheduling.first_free`).
 """
 
 from __future__ import annotations
@@ -17,20 +17,20 @@ from flask import render_template
 from flask import request
 from werkzeug.datastructures import MultiDict
 
-from lti_tool import money
-from lti_tool.booking import current_time
-from lti_tool.models import Subject
-from lti_tool.models import TutorProfile
-from lti_tool.models import TutorSubject
-from lti_tool.models import db
-from lti_tool.ratings import rating_summary
-from lti_tool.tutor_fields import TutorSettingsError
-from lti_tool.tutor_fields import parse_price
-from lti_tool.tutor_fields import timezones
-from lti_tool.web.pages import viewer_zone
-from standalone.next_free import first_free
-from standalone.next_free import load_tutors
-from standalone.next_free import tutors_free_within
+from lti_tool.api import Subject
+from lti_tool.api import TutorProfile
+from lti_tool.api import TutorSettingsError
+from lti_tool.api import TutorSubject
+from lti_tool.api import current_time
+from lti_tool.api import db
+from lti_tool.api import first_free
+from lti_tool.api import first_free_slots
+from lti_tool.api import load_tutors
+from lti_tool.api import money
+from lti_tool.api import parse_price
+from lti_tool.api import rating_summary
+from lti_tool.api import timezones
+from lti_tool.api import viewer_zone
 
 bp = Blueprint("catalog", __name__)
 
@@ -140,7 +140,7 @@ def catalog() -> tuple[str, int]:
     session = db.session()
     free: dict[int, t.Any] | None = None
     if filters.free_week:
-        free = tutors_free_within(session, [match.id for match in matches], now, FREE_DAYS)
+        free = first_free_slots(session, [match.id for match in matches], now, FREE_DAYS)
         matches = [match for match in matches if match.id in free]
     pages = max(math.ceil(len(matches) / PAGE_SIZE), 1)
     filters.page = min(filters.page, pages)

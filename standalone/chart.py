@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from markupsafe import Markup
 from markupsafe import escape
 
-from lti_tool.models import Booking
-from lti_tool.models import BookingState
-from lti_tool.models import db
+from lti_tool.api import Booking
+from lti_tool.api import BookingState
+from lti_tool.api import db
 
 #: Sessions that happened, or are still to happen.
 COUNTED = (BookingState.CONFIRMED, BookingState.COMPLETED, BookingState.NO_SHOW)

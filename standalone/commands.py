@@ -6,10 +6,10 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
-from lti_tool.auth import end_every_session
-from lti_tool.booking import current_time
-from lti_tool.models import User
-from lti_tool.models import db
+from lti_tool.api import User
+from lti_tool.api import current_time
+from lti_tool.api import db
+from lti_tool.api import end_every_session
 from standalone.passwords import WeakPassword
 from standalone.passwords import check_new_password
 from standalone.passwords import hash_password

@@ -9,15 +9,15 @@ import sqlalchemy as sa
 from flask import Blueprint
 from flask import render_template
 
-from lti_tool.auth import current_user
-from lti_tool.auth import require_user
-from lti_tool.booking import current_time
-from lti_tool.models import Booking
-from lti_tool.models import BookingState
-from lti_tool.models import Payment
-from lti_tool.models import TutorProfile
-from lti_tool.models import User
-from lti_tool.models import db
+from lti_tool.api import Booking
+from lti_tool.api import BookingState
+from lti_tool.api import Payment
+from lti_tool.api import TutorProfile
+from lti_tool.api import User
+from lti_tool.api import current_time
+from lti_tool.api import current_user
+from lti_tool.api import db
+from lti_tool.api import require_user
 from standalone.onboarding import payout_starter
 from standalone.reviews import reviewed_booking_ids
 

@@ -11,7 +11,7 @@ import typing as t
 from flask import current_app
 from flask import url_for
 
-from lti_tool.models import User
+from lti_tool.api import User
 from standalone import tokens
 from standalone.mail import send_mail
 

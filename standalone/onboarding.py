@@ -1,7 +1,7 @@
 """Becoming a tutor: a profile through the core's own settings check, then the hours page.
 
-Payouts go through the payment provider's ``payout_onboarding_url(tutor)`` when it offers one;
-otherwise the site says plainly that payouts are not set up.
+Payouts go through the payment provider's ``payout_onboarding_url(tutor)`` when it pays tutors
+out (``pays_out_tutors``); otherwise the site says plainly that payouts are not set up.
 """
 
 from __future__ import annotations
@@ -17,27 +17,26 @@ from flask import request
 from flask import url_for
 from werkzeug.wrappers import Response
 
-from lti_tool import money
-from lti_tool.auth import current_user
-from lti_tool.auth import require_user
-from lti_tool.models import RoleName
-from lti_tool.models import Subject
-from lti_tool.models import TutorProfile
-from lti_tool.models import User
-from lti_tool.models import db
-from lti_tool.plugins import pm
-from lti_tool.tutor_fields import timezones
-from lti_tool.tutors import TutorSettingsError
-from lti_tool.tutors import save_settings
+from lti_tool.api import RoleName
+from lti_tool.api import Subject
+from lti_tool.api import TutorProfile
+from lti_tool.api import TutorSettingsError
+from lti_tool.api import User
+from lti_tool.api import current_user
+from lti_tool.api import db
+from lti_tool.api import money
+from lti_tool.api import payment_provider
+from lti_tool.api import require_user
+from lti_tool.api import save_settings
+from lti_tool.api import timezones
 
 bp = Blueprint("onboarding", __name__)
 
 
 def payout_starter() -> t.Callable[[TutorProfile], str | None] | None:
-    """The payment provider's ``payout_onboarding_url``, if it has one."""
-    provider = pm.hook.payment_provider()
-    starter = getattr(provider, "payout_onboarding_url", None)
-    return starter if callable(starter) else None
+    """The payment provider's ``payout_onboarding_url``, when it pays tutors out."""
+    provider = payment_provider()
+    return provider.payout_onboarding_url if provider.pays_out_tutors else None
 
 
 def _signed_in() -> User:

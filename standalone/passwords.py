@@ -12,7 +12,7 @@ from argon2.exceptions import VerificationError
 from flask import current_app
 from flask import has_app_context
 
-from lti_tool.models import User
+from lti_tool.api import User
 
 MIN_LENGTH = 10
 #: Hashing cost grows with the input; a cap keeps one request from tying up a worker.
@@ -50,9 +50,9 @@ def _patched(module: str) -> bool:
         return False
     patcher = sys.modules.get(f"{module}.patcher") or sys.modules.get(f"{module}.monkey")
     if module == "eventlet" and patcher is not None:
-        return bool(patcher.is_monkey_patched("thread"))  # type: ignore[attr-defined]
+        return bool(patcher.is_monkey_patched("thread"))
     if module == "gevent" and patcher is not None:
-        return bool(patcher.is_module_patched("threading"))  # type: ignore[attr-defined]
+        return bool(patcher.is_module_patched("threading"))
     return False
 
 

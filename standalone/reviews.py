@@ -20,15 +20,15 @@ from flask import request
 from flask import url_for
 from werkzeug.wrappers import Response
 
-from lti_tool.auth import current_user
-from lti_tool.auth import require_user
-from lti_tool.models import Booking
-from lti_tool.models import BookingState
-from lti_tool.models import Review
-from lti_tool.models import TutorProfile
-from lti_tool.models import User
-from lti_tool.models import db
-from lti_tool.ratings import tutor_ratings
+from lti_tool.api import Booking
+from lti_tool.api import BookingState
+from lti_tool.api import Review
+from lti_tool.api import TutorProfile
+from lti_tool.api import User
+from lti_tool.api import current_user
+from lti_tool.api import db
+from lti_tool.api import require_user
+from lti_tool.api import tutor_ratings
 
 bp = Blueprint("reviews", __name__)
 

@@ -20,12 +20,12 @@ import typing as t
 
 from flask import current_app
 
-from lti_tool.booking import current_time
-from lti_tool.rate_limits import Key
-from lti_tool.rate_limits import Receipt
-from lti_tool.rate_limits import counted_in_table
-from lti_tool.rate_limits import counter
-from lti_tool.rate_limits import digest
+from lti_tool.api import Key
+from lti_tool.api import Receipt
+from lti_tool.api import counted_in_table
+from lti_tool.api import counter
+from lti_tool.api import current_time
+from lti_tool.api import digest
 
 WINDOW = dt.timedelta(minutes=15)
 PAIR_LIMIT = 5

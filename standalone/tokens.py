@@ -17,9 +17,9 @@ from itsdangerous import BadData
 from itsdangerous import TimestampSigner
 from itsdangerous import URLSafeTimedSerializer
 
-from lti_tool.booking import current_time
-from lti_tool.models import User
-from lti_tool.models import db
+from lti_tool.api import User
+from lti_tool.api import current_time
+from lti_tool.api import db
 
 VERIFY_SALT = "standalone.verify-email"
 RESET_SALT = "standalone.reset-password"

@@ -11,14 +11,16 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from flask.testing import FlaskClient
-from flask.testing import FlaskCliRunner
 
-from lti_tool.app import create_app
 from lti_tool.models import Base
-from lti_tool.models import db
 from lti_tool.plugins import load_plugins
 from lti_tool.plugins import pm
+from lti_tool.testing import app_in_context
+
+# The client and runner fixtures a plugin author gets, here on this conftest's own app (on
+# SQLite and PostgreSQL).
+from lti_tool.testing import client as client
+from lti_tool.testing import runner as runner
 from tests import services
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,44 +126,10 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'test.sqlite'}"
 
 
-def make_app(database_url: str, **overrides: Any) -> Flask:
-    config = {
-        "database_url": database_url,
-        "async_mode": "threading",
-        "testing": True,
-        "redis_url": "",
-        "realtime_diagnostics": True,
-        **overrides,
-    }
-    return create_app(config)
-
-
-@contextlib.contextmanager
-def app_in_context(database_url: str, **overrides: Any) -> Iterator[Flask]:
-    """A test application with its schema, inside its application context."""
-    app = make_app(database_url, **overrides)
-    with app.app_context():
-        if database_url.startswith("sqlite"):
-            db.create_all()
-        yield app
-        db.session.remove()
-        db.engine.dispose()
-
-
 @pytest.fixture
 def app(database_url: str) -> Iterator[Flask]:
     with app_in_context(database_url) as app:
         yield app
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
-@pytest.fixture
-def runner(app: Flask) -> FlaskCliRunner:
-    return app.test_cli_runner()
 
 
 @pytest.fixture

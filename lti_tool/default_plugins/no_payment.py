@@ -9,10 +9,12 @@ from lti_tool.payments import CheckoutStart
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from lti_tool.models import Booking
+    from lti_tool.models import TutorProfile
 
 
 class FreeOfCharge:
     name = "none"
+    pays_out_tutors = False
 
     def requires_payment(self, booking: Booking) -> bool:
         return False
@@ -25,6 +27,9 @@ class FreeOfCharge:
 
     def refund(self, booking: Booking, amount_cents: int, reason: str) -> None:
         """Nothing was taken, so nothing is returned."""
+
+    def payout_onboarding_url(self, tutor: TutorProfile, return_url: str | None = None) -> None:
+        return None
 
 
 @hookimpl(trylast=True)

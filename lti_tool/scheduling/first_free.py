@@ -1,9 +1,10 @@
 """The first free slot of many tutors, in a fixed number of queries.
 
-Tutors come with their weekly rules and date exceptions loaded in batches; the bookings of all
-of them are read in one query (:func:`lti_tool.scheduling.listing.busy_by_tutor`), and the
-slot engine then runs per tutor in memory. Each tutor is asked for their shortest session
-length, the one most likely to fit.
+For the catalog's "free this week" and "next free" and for the recommender's filters and
+reasons. Tutors come with their weekly rules and date exceptions loaded in batches; the
+bookings of all of them are read in one query (:func:`lti_tool.scheduling.listing.busy_by_tutor`),
+and the slot engine then runs per tutor in memory. Each tutor is asked for their shortest
+session length, the one most likely to fit.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from sqlalchemy.orm import selectinload
 
 from lti_tool.models import Booking
 from lti_tool.models import TutorProfile
-from lti_tool.scheduling import free_slots
 from lti_tool.scheduling.listing import busy_by_tutor
+from lti_tool.scheduling.slots import free_slots
 from lti_tool.tutors import policy_for
 from lti_tool.tutors import slot_inputs
 
@@ -69,10 +70,11 @@ def first_free(
     return found
 
 
-def tutors_free_within(
+def first_free_slots(
     session: Session, ids: Iterable[int], now: dt.datetime, days: int
 ) -> dict[int, dt.datetime]:
-    """:func:`first_free` for any number of tutor ids, a chunk at a time."""
+    """Start of each tutor's first free slot in ``[now, now + days)``, for any number of tutor
+    ids, a chunk at a time; tutors with none are left out."""
     pending = list(dict.fromkeys(ids))
     found: dict[int, dt.datetime] = {}
     for first in range(0, len(pending), CHUNK):

@@ -14,10 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
-from flask import session as request_session
-from flask.testing import FlaskClient
 
-from lti_tool import auth
 from lti_tool import hookimpl
 from lti_tool.models import AvailabilityRule
 from lti_tool.models import Booking
@@ -28,6 +25,8 @@ from lti_tool.models import TutorSubject
 from lti_tool.models import User
 from lti_tool.models import db
 from lti_tool.payments import CheckoutStart
+from lti_tool.testing import CSRF_HEADERS
+from lti_tool.testing import sign_in as sign_in
 
 #: A Monday morning, far enough ahead that nothing else in the database is near it.
 NOW = dt.datetime(2030, 1, 7, 6, 0, tzinfo=dt.UTC)
@@ -127,23 +126,7 @@ def make_tutor(
 
 
 #: Sent as ``X-CSRF-Token`` by requests without a JSON body; :func:`sign_in` plants it.
-CSRF = {"X-CSRF-Token": "booking-tests-csrf-token"}
-
-
-def sign_in(client: FlaskClient, user: User) -> FlaskClient:
-    """Give *client* the session the tool's own sign-in gives *user*, and a CSRF token.
-
-    The session is made by :func:`lti_tool.auth.sign_in` rather than written by hand, so it
-    carries whatever that adds (the session epoch among it) and stays valid as it changes.
-    """
-    with client.application.test_request_context():
-        auth.sign_in(user)
-        signed_in = dict(request_session)
-    with client.session_transaction() as session:
-        session.clear()
-        session.update(signed_in)
-        session["csrf_token"] = CSRF["X-CSRF-Token"]
-    return client
+CSRF = CSRF_HEADERS
 
 
 def count(model: type[Any], *where: Any) -> int:

@@ -28,6 +28,7 @@ from lti_tool.models import RoleName
 from lti_tool.models import TutorProfile
 from lti_tool.models import User
 from lti_tool.models import db
+from lti_tool.testing import app_in_context
 from tests.booking import EventRecorder
 from tests.booking import FakeClock
 from tests.booking import PaidPlugin
@@ -37,7 +38,6 @@ from tests.booking import install_clock
 from tests.booking import make_subject
 from tests.booking import make_tutor
 from tests.booking import make_user
-from tests.conftest import app_in_context
 
 
 @pytest.fixture

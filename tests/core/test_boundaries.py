@@ -56,3 +56,83 @@ def test_every_core_module_imports_on_its_own() -> None:
     assert "lti_tool.app" in names
     for name in names:
         importlib.import_module(name)
+
+
+def imports_of_the_core_outside_its_api(source: str) -> list[str]:
+    """Every import in *source* that reaches the core other than through ``lti_tool.api`` or
+    ``from lti_tool import hookimpl``."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module == "lti_tool":
+                found.extend(
+                    f"lti_tool.{alias.name}" for alias in node.names if alias.name != "hookimpl"
+                )
+                continue
+            modules = [node.module]
+        else:
+            continue
+        for module in modules:
+            top = module.split(".")[0]
+            if top == "lti_tool" and module != "lti_tool.api":
+                found.append(module)
+    return found
+
+
+def plugin_sources() -> list[Path]:
+    """The modules of every built-in plugin, the public site included."""
+    paths = list((CORE.parent / "standalone").rglob("*.py"))
+    for pyproject in PLUGIN_ROOT.glob("*/pyproject.toml"):
+        for package in pyproject.parent.iterdir():
+            if (package / "__init__.py").exists():
+                paths.extend(package.rglob("*.py"))
+    return sorted(paths)
+
+
+def test_the_boundary_check_tells_the_api_from_the_rest() -> None:
+    allowed = "from lti_tool import hookimpl\nfrom lti_tool.api import Booking\nimport flask\n"
+    reaching = (
+        "from lti_tool.models import Booking\n"
+        "from lti_tool import money\n"
+        "import lti_tool.web.pages\n"
+        "def f():\n    from lti_tool.booking import current_time\n"
+    )
+
+    assert imports_of_the_core_outside_its_api(allowed) == []
+    assert imports_of_the_core_outside_its_api(reaching) == [
+        "lti_tool.models",
+        "lti_tool.money",
+        "lti_tool.web.pages",
+        "lti_tool.booking",
+    ]
+
+
+def test_plugins_reach_the_core_only_through_its_api() -> None:
+    sources = plugin_sources()
+    assert any("lti_tool_payment" in str(path) for path in sources)
+    offenders = [
+        f"{path.relative_to(CORE.parent)} imports {module}"
+        for path in sources
+        for module in imports_of_the_core_outside_its_api(path.read_text())
+    ]
+    assert offenders == []
+
+
+def test_the_api_names_only_what_it_has() -> None:
+    import lti_tool.api
+
+    assert sorted(lti_tool.api.__all__) == sorted(set(lti_tool.api.__all__))
+    missing = [name for name in lti_tool.api.__all__ if not hasattr(lti_tool.api, name)]
+    assert missing == []
+
+
+def test_the_core_itself_never_imports_its_api() -> None:
+    # The API imports the whole core; a core module importing it back would make a cycle.
+    offenders = [
+        str(path.relative_to(CORE.parent))
+        for path in CORE.rglob("*.py")
+        if path.name != "api.py" and "lti_tool.api" in imported_modules(path)
+    ]
+    assert offenders == []

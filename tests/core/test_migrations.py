@@ -17,7 +17,7 @@ from alembic.migration import MigrationContext
 from lti_tool.models import Base
 from lti_tool.models import db
 from lti_tool.models.bookings import SQLITE_TRIGGERS
-from tests.conftest import make_app
+from lti_tool.testing import make_test_app as make_app
 
 PG_EXCLUSION = "ex_bookings_tutor_no_overlap"
 SQLITE_TRIGGER_NAMES = frozenset(

@@ -9,9 +9,9 @@ from flask import Flask
 from flask import render_template_string
 
 from lti_tool import money
+from lti_tool.testing import make_test_app as make_app
 from lti_tool.tutor_fields import TutorSettingsError
 from lti_tool.tutor_fields import parse_price
-from tests.conftest import make_app
 
 
 @pytest.mark.parametrize(

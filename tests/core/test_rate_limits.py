@@ -27,6 +27,8 @@ from lti_tool.models import RateCount
 from lti_tool.models import TutorProfile
 from lti_tool.models import User
 from lti_tool.models import db
+from lti_tool.testing import app_in_context
+from lti_tool.testing import make_test_app as make_app
 from tests import services
 from tests.booking import FakeClock
 from tests.booking import count
@@ -35,8 +37,6 @@ from tests.booking import make_subject
 from tests.booking import make_tutor
 from tests.booking import make_user
 from tests.booking import sign_in
-from tests.conftest import app_in_context
-from tests.conftest import make_app
 from tests.lti.platform import LmsPlatform
 from tests.lti.platform import register_with_tool
 from tests.lti.platform import serve

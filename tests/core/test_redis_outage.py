@@ -12,7 +12,7 @@ import pytest
 import redis
 
 from lti_tool.redis_health import guarded
-from tests.conftest import app_in_context
+from lti_tool.testing import app_in_context
 from tests.services import throwaway_redis
 from tests.standalone.journey import log_in
 from tests.standalone.journey import log_out

@@ -26,8 +26,8 @@ from lti_tool.models import ToolKey
 from lti_tool.models import db
 from lti_tool.sealing import KeyRing
 from lti_tool.sealing import SealError
-from tests.conftest import app_in_context
-from tests.conftest import make_app
+from lti_tool.testing import app_in_context
+from lti_tool.testing import make_test_app as make_app
 
 OLD = Fernet.generate_key().decode()
 NEW = Fernet.generate_key().decode()

@@ -13,8 +13,8 @@ from werkzeug.test import TestResponse
 
 from lti_tool.models import Registration
 from lti_tool.models import db
+from lti_tool.testing import app_in_context
 from tests.booking import sign_in
-from tests.conftest import app_in_context
 from tests.web import tokyo_booking
 
 _SCRIPT = re.compile(r"<script\b[^>]*>")

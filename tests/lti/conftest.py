@@ -21,8 +21,8 @@ from lti_tool.models import Subject
 from lti_tool.models import UsedNonce
 from lti_tool.models import User
 from lti_tool.models import db
+from lti_tool.testing import make_test_app as make_app
 from tests.conftest import fresh_module_database
-from tests.conftest import make_app
 from tests.live_server import live_server
 from tests.lti.platform import LmsPlatform
 from tests.lti.platform import register_with_tool

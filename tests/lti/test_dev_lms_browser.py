@@ -14,8 +14,8 @@ from flask import Flask
 from lti_tool.models import LtiIdentity
 from lti_tool.models import Subject
 from lti_tool.models import db
+from lti_tool.testing import make_test_app as make_app
 from tests import services
-from tests.conftest import make_app
 from tests.live_server import live_server
 
 pytestmark = pytest.mark.browser

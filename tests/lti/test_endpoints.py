@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from lti_tool.lti.tool_config import SCOPES
-from tests.conftest import app_in_context
+from lti_tool.testing import app_in_context
 from tests.lti.platform import LmsPlatform
 from tests.lti.platform import register_with_tool
 from tests.lti.platform import serve

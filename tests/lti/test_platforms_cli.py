@@ -17,7 +17,7 @@ from lti_tool.models import Course
 from lti_tool.models import Deployment
 from lti_tool.models import Registration
 from lti_tool.models import db
-from tests.conftest import app_in_context
+from lti_tool.testing import app_in_context
 
 GENERIC = [
     "platform",

@@ -13,8 +13,8 @@ from flask import Flask
 
 from lti_tool.models import User
 from lti_tool.models import db
+from lti_tool.testing import make_test_app as make_app
 from tests import services
-from tests.conftest import make_app
 from tests.live_server import live_server
 from tests.standalone.factories import tutor
 from tests.standalone.journey import MailServer

@@ -15,9 +15,9 @@ from flask.testing import FlaskClient
 from lti_tool.models import BookingState
 from lti_tool.models import TutorProfile
 from lti_tool.models import db
+from lti_tool.testing import app_in_context
 from standalone.catalog import PAGE_SIZE
 from standalone.catalog import initials
-from tests.conftest import app_in_context
 from tests.standalone.conftest import Clock
 from tests.standalone.factories import act_as
 from tests.standalone.factories import person

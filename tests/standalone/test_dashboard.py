@@ -122,6 +122,7 @@ def test_tutor_dashboard_earnings_less_the_fee(
 
 class PayoutProvider:
     name = "test-payouts"
+    pays_out_tutors = True
 
     def requires_payment(self, booking: object) -> bool:
         return False
@@ -132,7 +133,7 @@ class PayoutProvider:
     def refund(self, booking: object, amount_cents: int, reason: str) -> None:
         pass
 
-    def payout_onboarding_url(self, tutor: TutorProfile) -> str:
+    def payout_onboarding_url(self, tutor: TutorProfile, return_url: str | None = None) -> str:
         return f"https://payments.example/onboard/{tutor.id}"
 
 

@@ -11,7 +11,7 @@ from lti_tool.models import RoleName
 from lti_tool.models import TutorProfile
 from lti_tool.models import User
 from lti_tool.models import db
-from tests.conftest import app_in_context
+from lti_tool.testing import app_in_context
 from tests.standalone.factories import act_as
 from tests.standalone.factories import person
 from tests.standalone.factories import subject

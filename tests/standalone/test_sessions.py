@@ -13,7 +13,7 @@ from lti_tool.cli import cli
 from lti_tool.models import User
 from lti_tool.models import db
 from lti_tool.plugins import pm
-from tests.conftest import app_in_context
+from lti_tool.testing import app_in_context
 from tests.standalone.conftest import Clock
 from tests.standalone.journey import PASSWORD
 from tests.standalone.journey import MailServer

@@ -26,8 +26,8 @@ from lti_tool.models import TutorSubject
 from lti_tool.models import User
 from lti_tool.models import UserRole
 from lti_tool.models import db
+from lti_tool.testing import app_in_context
 from lti_tool.tutor_fields import parse_price
-from tests.conftest import app_in_context
 from tests.tutors import make_booking
 from tests.tutors import make_subject
 from tests.tutors import make_tutor

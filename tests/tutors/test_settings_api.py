@@ -12,9 +12,9 @@ from flask.testing import FlaskClient
 from lti_tool.models import RoleName
 from lti_tool.models import TutorProfile
 from lti_tool.models import db
+from lti_tool.testing import app_in_context
 from lti_tool.tutors import settings_dict
 from tests import services
-from tests.conftest import app_in_context
 from tests.live_server import live_server
 from tests.tutors import make_tutor
 from tests.tutors import make_user

@@ -26,6 +26,8 @@ from lti_tool.models import Registration
 from lti_tool.models import RoleName
 from lti_tool.models import User
 from lti_tool.models import db
+from lti_tool.testing import app_in_context
+from lti_tool.testing import make_test_app as make_app
 from tests.booking import CSRF
 from tests.booking import at
 from tests.booking import install_clock
@@ -33,8 +35,6 @@ from tests.booking import make_subject
 from tests.booking import make_tutor
 from tests.booking import make_user
 from tests.booking import sign_in
-from tests.conftest import app_in_context
-from tests.conftest import make_app
 from tests.tutors import make_booking
 from tests.web.authorization_matrix import ROLES
 from tests.web.authorization_matrix import SKIPPED

@@ -20,8 +20,8 @@ from lti_tool.models import TutorProfile
 from lti_tool.models import TutorSubject
 from lti_tool.models import User
 from lti_tool.models import db
+from lti_tool.testing import make_test_app as make_app
 from tests import services
-from tests.conftest import make_app
 from tests.live_server import live_server
 
 pytestmark = pytest.mark.browser

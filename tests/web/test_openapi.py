@@ -33,6 +33,7 @@ from lti_tool.models import Booking
 from lti_tool.models import TutorProfile
 from lti_tool.models import User
 from lti_tool.models import db
+from lti_tool.testing import app_in_context
 from lti_tool.web.input_guard import MAX_ID
 from lti_tool.web.openapi import ApiDocumentError
 from lti_tool.web.openapi import api_document
@@ -42,7 +43,6 @@ from tests.booking import NOW
 from tests.booking import at
 from tests.booking import install_clock
 from tests.booking import sign_in
-from tests.conftest import app_in_context
 from tests.conftest import fresh_module_database
 from tests.tutors import make_booking
 

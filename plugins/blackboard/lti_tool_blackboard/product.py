@@ -15,7 +15,7 @@ from __future__ import annotations
 import typing as t
 from collections.abc import Mapping
 
-from lti_tool.lti.product import Product
+from lti_tool.api import Product
 from lti_tool_blackboard.endpoints import ISSUER
 from lti_tool_blackboard.endpoints import TEMPLATES
 from lti_tool_blackboard.registration import BlackboardRegistration

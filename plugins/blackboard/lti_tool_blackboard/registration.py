@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import typing as t
 
-from lti_tool.lti.tool_config import TOOL_DESCRIPTION
-from lti_tool.lti.tool_config import TOOL_NAME
-from lti_tool.lti.tool_config import RegistrationDocument
-from lti_tool.lti.tool_config import ToolUrls
+from lti_tool.api import TOOL_DESCRIPTION
+from lti_tool.api import TOOL_NAME
+from lti_tool.api import RegistrationDocument
+from lti_tool.api import ToolUrls
 from lti_tool_blackboard.endpoints import ISSUER
 
 DEVELOPER_PORTAL = "https://developer.anthology.com"

@@ -14,7 +14,7 @@ from lti_tool import hookimpl
 from lti_tool_canvas.product import CanvasProduct
 
 if t.TYPE_CHECKING:  # pragma: no cover
-    from lti_tool.lti.product import Product
+    from lti_tool.api import Product
 
 __all__ = ["CanvasProduct"]
 

@@ -16,10 +16,10 @@ import re
 import typing as t
 from collections.abc import Mapping
 
-from lti_tool.lti.claims import ClaimMapper
+from lti_tool.api import ClaimMapper
 
 if t.TYPE_CHECKING:  # pragma: no cover
-    from lti_tool.lti.launch import Launch
+    from lti_tool.api import Launch
 
 PLACEMENT = "https://www.instructure.com/placement"
 #: A substitution variable's name: ``$`` then dotted identifiers (``$Canvas.user.id``,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import typing as t
 from collections.abc import Mapping
 
-from lti_tool.lti.product import Product
+from lti_tool.api import Product
 from lti_tool_canvas.claims import CanvasClaims
 from lti_tool_canvas.registration import CanvasRegistration
 

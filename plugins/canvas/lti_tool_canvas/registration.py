@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import typing as t
 
-from lti_tool.lti.launch import DEEP_LINKING_REQUEST
-from lti_tool.lti.launch import RESOURCE_LINK_REQUEST
-from lti_tool.lti.tool_config import SCOPES
-from lti_tool.lti.tool_config import TOOL_DESCRIPTION
-from lti_tool.lti.tool_config import TOOL_NAME
-from lti_tool.lti.tool_config import RegistrationDocument
-from lti_tool.lti.tool_config import ToolUrls
+from lti_tool.api import DEEP_LINKING_REQUEST
+from lti_tool.api import RESOURCE_LINK_REQUEST
+from lti_tool.api import SCOPES
+from lti_tool.api import TOOL_DESCRIPTION
+from lti_tool.api import TOOL_NAME
+from lti_tool.api import RegistrationDocument
+from lti_tool.api import ToolUrls
 
 EXTENSION_PLATFORM = "canvas.instructure.com"
 #: ``public`` is the only level that sends both the name and the e-mail; the tool works with

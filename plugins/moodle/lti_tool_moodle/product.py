@@ -20,7 +20,7 @@ from __future__ import annotations
 import typing as t
 from collections.abc import Mapping
 
-from lti_tool.lti.product import Product
+from lti_tool.api import Product
 from lti_tool_moodle.registration import DYNAMIC_REGISTRATION_PATH
 from lti_tool_moodle.registration import MoodleRegistration
 

@@ -21,12 +21,12 @@ from __future__ import annotations
 import typing as t
 from collections.abc import Mapping
 
-from lti_tool.lti.tool_config import PLATFORM_CONFIGURATION
-from lti_tool.lti.tool_config import TOOL_CONFIGURATION
-from lti_tool.lti.tool_config import TOOL_DESCRIPTION
-from lti_tool.lti.tool_config import TOOL_NAME
-from lti_tool.lti.tool_config import RegistrationDocument
-from lti_tool.lti.tool_config import ToolUrls
+from lti_tool.api import PLATFORM_CONFIGURATION
+from lti_tool.api import TOOL_CONFIGURATION
+from lti_tool.api import TOOL_DESCRIPTION
+from lti_tool.api import TOOL_NAME
+from lti_tool.api import RegistrationDocument
+from lti_tool.api import ToolUrls
 
 DYNAMIC_REGISTRATION_PATH = "/lti/dynamic-registration"
 

@@ -15,7 +15,7 @@ import click
 from flask import Blueprint
 
 from lti_tool import hookimpl
-from lti_tool.models import Booking
+from lti_tool.api import Booking
 from lti_tool_payment import ledger
 from lti_tool_payment.provider import StripeProvider
 from lti_tool_payment.report import payments_group

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 
-from lti_tool import money
+from lti_tool.api import money
 from lti_tool_payment.settings import Settings
 
 #: Stripe's own decimals where they differ from ISO 4217 (https://docs.stripe.com/currencies).

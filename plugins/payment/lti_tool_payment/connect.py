@@ -9,9 +9,9 @@ the platform itself, as before Connect was set up. Stripe tells of changes with
 ``account.updated`` (``webhooks.py``); the onboarding return page and ``lti-tool payments
 sync-accounts`` also ask, so a missed event is caught up.
 
-The standalone site offers the link through ``getattr(provider, "payout_onboarding_url",
-None)``; this plugin's own ``/payments/stripe/onboarding`` page makes a fresh link, which is
-where Stripe sends a tutor whose link has expired.
+The standalone site offers the link through the provider's ``payout_onboarding_url``; this
+plugin's own ``/payments/stripe/onboarding`` page makes a fresh link, which is where Stripe
+sends a tutor whose link has expired.
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ from flask import has_request_context
 from flask import request
 from sqlalchemy.exc import IntegrityError
 
-from lti_tool.database import write_transaction
-from lti_tool.models import PayoutAccount
-from lti_tool.models import TutorProfile
-from lti_tool.models import db
+from lti_tool.api import PayoutAccount
+from lti_tool.api import TutorProfile
+from lti_tool.api import db
+from lti_tool.api import write_transaction
 from lti_tool_payment import ledger
 
 ONBOARDING_PATH = "/payments/stripe/onboarding"

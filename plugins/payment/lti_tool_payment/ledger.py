@@ -11,11 +11,11 @@ from collections.abc import Iterator
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from lti_tool.models import Booking
-from lti_tool.models import Payment
-from lti_tool.models import PaymentRefund
-from lti_tool.models import WebhookEvent
-from lti_tool.models import db
+from lti_tool.api import Booking
+from lti_tool.api import Payment
+from lti_tool.api import PaymentRefund
+from lti_tool.api import WebhookEvent
+from lti_tool.api import db
 
 PROVIDER = "stripe"
 

@@ -24,16 +24,16 @@ import typing as t
 
 import stripe
 
-from lti_tool.booking import PaymentNotPossible
-from lti_tool.booking import booking_service
-from lti_tool.database import write_transaction
-from lti_tool.models import Booking
-from lti_tool.models import BookingState
-from lti_tool.models import Payment
-from lti_tool.models import PaymentRefund
-from lti_tool.models import TutorProfile
-from lti_tool.models import db
-from lti_tool.payments import CheckoutStart
+from lti_tool.api import Booking
+from lti_tool.api import BookingState
+from lti_tool.api import CheckoutStart
+from lti_tool.api import Payment
+from lti_tool.api import PaymentNotPossible
+from lti_tool.api import PaymentRefund
+from lti_tool.api import TutorProfile
+from lti_tool.api import booking_service
+from lti_tool.api import db
+from lti_tool.api import write_transaction
 from lti_tool_payment import amounts
 from lti_tool_payment import connect
 from lti_tool_payment import ledger
@@ -55,6 +55,7 @@ class StripeProvider:
     """The :class:`lti_tool.payments.PaymentProvider` backed by Stripe."""
 
     name = ledger.PROVIDER
+    pays_out_tutors = True
 
     def __init__(self, state: PluginState) -> None:
         self.settings = state.settings

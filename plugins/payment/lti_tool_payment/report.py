@@ -18,15 +18,15 @@ import sqlalchemy as sa
 import stripe
 from flask.cli import with_appcontext
 
-from lti_tool import money
-from lti_tool.models import Booking
-from lti_tool.models import BookingState
-from lti_tool.models import Course
-from lti_tool.models import Deployment
-from lti_tool.models import Payment
-from lti_tool.models import PayoutAccount
-from lti_tool.models import TutorProfile
-from lti_tool.models import db
+from lti_tool.api import Booking
+from lti_tool.api import BookingState
+from lti_tool.api import Course
+from lti_tool.api import Deployment
+from lti_tool.api import Payment
+from lti_tool.api import PayoutAccount
+from lti_tool.api import TutorProfile
+from lti_tool.api import db
+from lti_tool.api import money
 from lti_tool_payment import amounts
 from lti_tool_payment import connect
 from lti_tool_payment import ledger

@@ -19,7 +19,7 @@ from decimal import InvalidOperation
 
 from flask import Flask
 
-from lti_tool.config import ConfigError
+from lti_tool.api import ConfigError
 
 SECRET_KEY = "LTI_TOOL_STRIPE_SECRET_KEY"
 WEBHOOK_SECRET = "LTI_TOOL_STRIPE_WEBHOOK_SECRET"

@@ -16,12 +16,12 @@ from flask import request
 from flask.blueprints import BlueprintSetupState
 from werkzeug.wrappers import Response as BaseResponse
 
-from lti_tool.auth import current_user
-from lti_tool.auth import require_user
-from lti_tool.models import TutorProfile
-from lti_tool.rate_limits import BAD_WEBHOOKS
-from lti_tool.web.csrf import csrf_exempt
-from lti_tool.web.redirects import local_path
+from lti_tool.api import BAD_WEBHOOKS
+from lti_tool.api import TutorProfile
+from lti_tool.api import csrf_exempt
+from lti_tool.api import current_user
+from lti_tool.api import local_path
+from lti_tool.api import require_user
 from lti_tool_payment import connect
 from lti_tool_payment import webhooks
 from lti_tool_payment.provider import StripeProvider

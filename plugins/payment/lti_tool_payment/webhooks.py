@@ -26,14 +26,14 @@ import stripe
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from lti_tool.booking import BookingError
-from lti_tool.booking import booking_service
-from lti_tool.database import write_transaction
-from lti_tool.models import Booking
-from lti_tool.models import BookingState
-from lti_tool.models import Payment
-from lti_tool.models import PaymentRefund
-from lti_tool.models import db
+from lti_tool.api import Booking
+from lti_tool.api import BookingError
+from lti_tool.api import BookingState
+from lti_tool.api import Payment
+from lti_tool.api import PaymentRefund
+from lti_tool.api import booking_service
+from lti_tool.api import db
+from lti_tool.api import write_transaction
 from lti_tool_payment import amounts
 from lti_tool_payment import connect
 from lti_tool_payment import ledger

@@ -16,12 +16,12 @@ import click
 from flask import Blueprint
 
 from lti_tool import hookimpl
-from lti_tool.booking import current_time
-from lti_tool.models import Booking
-from lti_tool.models import Subject
-from lti_tool.models import TutorProfile
-from lti_tool.models import User
-from lti_tool.models import db
+from lti_tool.api import Booking
+from lti_tool.api import Subject
+from lti_tool.api import TutorProfile
+from lti_tool.api import User
+from lti_tool.api import current_time
+from lti_tool.api import db
 from lti_tool_recommend.api import bp
 from lti_tool_recommend.commands import recommend_group
 from lti_tool_recommend.openapi import api_paths as recommendation_paths

@@ -21,20 +21,20 @@ from flask import request
 from flask import url_for
 from flask.blueprints import BlueprintSetupState
 
-from lti_tool.auth import current_user
-from lti_tool.booking import current_time
-from lti_tool.models import Subject
-from lti_tool.models import TutorProfile
-from lti_tool.models import User
-from lti_tool.models import db
-from lti_tool.plugins import pm
-from lti_tool.tutor_fields import TutorSettingsError
-from lti_tool.tutor_fields import parse_price
-from lti_tool.web.errors import error_response
-from lti_tool.web.input_guard import MAX_ID
-from lti_tool.web.input_guard import BadInput
-from lti_tool.web.input_guard import whole_number
-from lti_tool_recommend.availability import next_free_slots
+from lti_tool.api import MAX_ID
+from lti_tool.api import BadInput
+from lti_tool.api import Subject
+from lti_tool.api import TutorProfile
+from lti_tool.api import TutorSettingsError
+from lti_tool.api import User
+from lti_tool.api import current_time
+from lti_tool.api import current_user
+from lti_tool.api import db
+from lti_tool.api import error_response
+from lti_tool.api import first_free_slots
+from lti_tool.api import hooks
+from lti_tool.api import parse_price
+from lti_tool.api import whole_number
 from lti_tool_recommend.reasons import reasons_for
 from lti_tool_recommend.store import plugin_state
 
@@ -136,13 +136,13 @@ def recommendations() -> Response:
     days = filters.get("free_within_days")
     # Asking for more than shown leaves room for the free-time check below.
     wanted = limit if days is None else min(3 * limit, 3 * MAX_LIMIT)
-    tutors = pm.hook.recommend_tutors(
+    tutors = hooks.recommend_tutors(
         learner=learner, subject=subject, limit=wanted, filters=dict(filters)
     )
     tutors = list(tutors or [])
     state = plugin_state()
     horizon = max(days or 0, state.settings.reason_days)
-    free = next_free_slots(db.session(), [tutor.id for tutor in tutors], now, horizon)
+    free = first_free_slots(db.session(), [tutor.id for tutor in tutors], now, horizon)
     if days is not None:
         cutoff = now + dt.timedelta(days=days)
         tutors = [tutor for tutor in tutors if tutor.id in free and free[tutor.id] < cutoff]

@@ -15,8 +15,8 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from lti_tool.booking import current_time
-from lti_tool.models import db
+from lti_tool.api import current_time
+from lti_tool.api import db
 from lti_tool_recommend import datasets
 from lti_tool_recommend import evaluation
 from lti_tool_recommend.data import load_training_set

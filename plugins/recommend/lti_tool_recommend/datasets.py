@@ -33,7 +33,7 @@ class Dataset:
 
     @property
     def shape(self) -> tuple[int, int]:
-        return self.matrix.shape  # type: ignore[no-any-return]
+        return self.matrix.shape
 
 
 def movielens_path() -> Path:

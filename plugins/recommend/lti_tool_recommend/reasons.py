@@ -9,13 +9,13 @@ from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 from zoneinfo import ZoneInfoNotFoundError
 
-from lti_tool.booking import current_time
-from lti_tool.models import Subject
-from lti_tool.models import TutorProfile
-from lti_tool.models import User
-from lti_tool.models import db
-from lti_tool.ratings import tutor_ratings
-from lti_tool_recommend.availability import next_free_slots
+from lti_tool.api import Subject
+from lti_tool.api import TutorProfile
+from lti_tool.api import User
+from lti_tool.api import current_time
+from lti_tool.api import db
+from lti_tool.api import first_free_slots
+from lti_tool.api import tutor_ratings
 from lti_tool_recommend.data import learner_interests
 from lti_tool_recommend.store import plugin_state
 
@@ -114,7 +114,7 @@ def reasons_for(
     now = now or current_time()
     ids = [tutor.id for tutor in tutors]
     if next_free is None:
-        next_free = next_free_slots(session, ids, now, plugin_state().settings.reason_days)
+        next_free = first_free_slots(session, ids, now, plugin_state().settings.reason_days)
     ratings = tutor_ratings(session, ids)
     wanted_subjects: list[str] = []
     languages = [language] if language else []

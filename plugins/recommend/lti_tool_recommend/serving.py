@@ -15,12 +15,12 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from lti_tool.models import Subject
-from lti_tool.models import TutorProfile
-from lti_tool.models import TutorSubject
-from lti_tool.models import User
-from lti_tool.ratings import tutor_ratings
-from lti_tool_recommend.availability import next_free_slots
+from lti_tool.api import Subject
+from lti_tool.api import TutorProfile
+from lti_tool.api import TutorSubject
+from lti_tool.api import User
+from lti_tool.api import first_free_slots
+from lti_tool.api import tutor_ratings
 from lti_tool_recommend.data import learner_interests
 from lti_tool_recommend.data import tutor_subjects
 from lti_tool_recommend.features import identity
@@ -122,7 +122,7 @@ def _with_free_time(
     step = max(3 * limit, 30)
     for first in range(0, len(ranked), step):
         batch = ranked[first : first + step]
-        free = next_free_slots(session, batch, now, days)
+        free = first_free_slots(session, batch, now, days)
         chosen.extend(tid for tid in batch if tid in free)
         if len(chosen) >= limit:
             break

@@ -1,7 +1,8 @@
 """The plugin's settings: a ``[plugins.recommend]`` table in the tool's TOML file.
 
-Every key is optional. ``LTI_TOOL_RECOMMEND_MODEL_PATH`` wins over ``model_path``, the way the
-core's environment variables win over its file.
+Every key is optional, and each may also come from an ``LTI_TOOL_RECOMMEND_<KEY>`` environment
+variable (``LTI_TOOL_RECOMMEND_MODEL_PATH``, ...), which wins over the file, the way the core's
+environment variables win over its file.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from pathlib import Path
 
 from flask import Flask
 
-from lti_tool.config import ConfigError
+from lti_tool.api import ConfigError
+from lti_tool.api import plugin_settings
 
 ENV_MODEL_PATH = "LTI_TOOL_RECOMMEND_MODEL_PATH"
 DEFAULT_MODEL_FILE = "recommend/model.npz"
@@ -68,9 +70,10 @@ def read_settings(app: Flask) -> Settings:
 
     :raises SettingsError: naming the first key that is unknown or has a wrong value.
     """
-    table = (app.config.get("PLUGINS") or {}).get("recommend") or {}
-    if not isinstance(table, dict):
-        raise SettingsError("plugins.recommend: expected a table of settings")
+    try:
+        table = plugin_settings(app, "recommend")
+    except ConfigError as exc:
+        raise SettingsError(str(exc)) from None
     known = {field.name: field for field in fields(Settings)}
     unknown = sorted(set(table) - set(known))
     if unknown:
@@ -86,7 +89,7 @@ def read_settings(app: Flask) -> Settings:
         if key == "learning_rate":
             low = 1e-6
         values[key] = _number(key, value, kind, low)
-    raw_path = os.environ.get(ENV_MODEL_PATH) or table.get("model_path") or DEFAULT_MODEL_FILE
+    raw_path = table.get("model_path") or DEFAULT_MODEL_FILE
     if not isinstance(raw_path, str | os.PathLike):
         raise SettingsError(f"plugins.recommend.model_path: expected a path, got {raw_path!r}")
     path = Path(raw_path).expanduser()

@@ -21,7 +21,7 @@ from flask import Flask
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from lti_tool.models import AuditEntry
+from lti_tool.api import AuditEntry
 from lti_tool_recommend.model import ModelFileError
 from lti_tool_recommend.model import TrainedModel
 from lti_tool_recommend.settings import Settings

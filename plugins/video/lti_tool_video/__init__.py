@@ -16,7 +16,7 @@ import click
 from flask import Blueprint
 
 from lti_tool import hookimpl
-from lti_tool.rooms import RoomDescriptor
+from lti_tool.api import RoomDescriptor
 from lti_tool_video.commands import media_worker_command
 from lti_tool_video.recordings import delete_expired_recordings
 from lti_tool_video.recordings import delete_recordings_of
@@ -32,8 +32,8 @@ if t.TYPE_CHECKING:  # pragma: no cover
 
     from flask_socketio import SocketIO
 
-    from lti_tool.models import Booking
-    from lti_tool.models import User
+    from lti_tool.api import Booking
+    from lti_tool.api import User
 
 
 @hookimpl
@@ -69,7 +69,7 @@ def register_commands(cli: click.Group) -> None:
 
 @hookimpl
 def person_data(user: User) -> dict[str, t.Any]:
-    from lti_tool.privacy import booking_ids_of
+    from lti_tool.api import booking_ids_of
 
     return {"video": {"recordings": [path.name for path in recordings_of(booking_ids_of(user))]}}
 

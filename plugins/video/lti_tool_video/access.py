@@ -13,12 +13,12 @@ import typing as t
 
 import sqlalchemy as sa
 
-from lti_tool.models import AuditEntry
-from lti_tool.models import Booking
-from lti_tool.models import BookingState
-from lti_tool.models import RoleName
-from lti_tool.models import User
-from lti_tool.models import db
+from lti_tool.api import AuditEntry
+from lti_tool.api import Booking
+from lti_tool.api import BookingState
+from lti_tool.api import RoleName
+from lti_tool.api import User
+from lti_tool.api import db
 from lti_tool_video.settings import Settings
 
 ENTITY = "video_room"

@@ -13,9 +13,9 @@ import typing as t
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from lti_tool.models import ChatMessage
-from lti_tool.models import db
-from lti_tool.web.input_guard import MAX_ID
+from lti_tool.api import MAX_ID
+from lti_tool.api import ChatMessage
+from lti_tool.api import db
 
 MAX_BODY = 2000
 HISTORY_LIMIT = 500

@@ -22,7 +22,8 @@ from lti_tool_video.settings import Settings
 from lti_tool_video.settings import read_settings
 
 log = logging.getLogger(__name__)
-ENV_TOKEN = "LTI_TOOL_VIDEO_WORKER_TOKEN"
+# Not LTI_TOOL_VIDEO_*: those name the plugin's settings, and a worker token is not one.
+ENV_TOKEN = "LTI_TOOL_MEDIA_WORKER_TOKEN"
 WORKER_MODULE = "lti_tool_video.media.worker"
 
 _running: dict[int, subprocess.Popen[bytes]] = {}

@@ -7,10 +7,10 @@ import typing as t
 from flask import current_app
 from flask import url_for
 
-from lti_tool.booking import current_time
-from lti_tool.models import Booking
-from lti_tool.models import User
-from lti_tool.rooms import RoomDescriptor
+from lti_tool.api import Booking
+from lti_tool.api import RoomDescriptor
+from lti_tool.api import User
+from lti_tool.api import current_time
 from lti_tool_video import access
 from lti_tool_video import tokens
 from lti_tool_video.ladder import load_ladder

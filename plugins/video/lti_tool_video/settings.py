@@ -1,13 +1,14 @@
 """The plugin's settings: a ``[plugins.video]`` table in the tool's TOML file.
 
-Every key is optional. The TURN shared secret may also come from ``LTI_TOOL_VIDEO_TURN_SECRET``
-so that it stays out of files; the environment wins, as it does for the core's settings.
+Every key is optional, and each may also come from an ``LTI_TOOL_VIDEO_<KEY>`` environment
+variable (``LTI_TOOL_VIDEO_TURN_SECRET`` keeps the TURN secret out of files): the environment
+wins, as it does for the core's settings. From the environment, numbers are written in digits,
+flags as ``true``/``false`` and lists comma-separated.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import os
 import typing as t
 from dataclasses import dataclass
 from dataclasses import field
@@ -16,9 +17,9 @@ from pathlib import Path
 
 from flask import Flask
 
-from lti_tool.config import ConfigError
+from lti_tool.api import ConfigError
+from lti_tool.api import plugin_settings
 
-ENV_TURN_SECRET = "LTI_TOOL_VIDEO_TURN_SECRET"
 EXTENSION = "lti_tool_video.settings"
 
 
@@ -75,8 +76,21 @@ _FLAGS = {"recording", "worker_autostart"}
 _LISTS = {"stun_urls", "turn_urls"}
 
 
+def _from_text(key: str, text: str) -> t.Any:
+    """An environment variable's text as the type its key takes in the TOML file."""
+    if key in _NUMBERS and text.strip().isascii() and text.strip().isdigit():
+        return int(text)
+    if key in _FLAGS and text.strip().lower() in {"true", "false"}:
+        return text.strip().lower() == "true"
+    if key in _LISTS or key == "worker_ice_addresses":
+        return [item.strip() for item in text.split(",") if item.strip()]
+    return text
+
+
 def _check(key: str, value: t.Any) -> t.Any:
     where = f"plugins.video.{key}"
+    if isinstance(value, str) and key in _NUMBERS | _FLAGS | _LISTS | {"worker_ice_addresses"}:
+        value = _from_text(key, value)
     if key in _NUMBERS:
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise SettingsError(f"{where}: expected a whole number of at least 0, got {value!r}")
@@ -106,12 +120,11 @@ def _check(key: str, value: t.Any) -> t.Any:
     return value
 
 
-def parse_settings(table: t.Any, environ: t.Mapping[str, str] | None = None) -> Settings:
-    """Check a ``[plugins.video]`` table.
+def parse_settings(table: t.Any) -> Settings:
+    """Check a ``[plugins.video]`` table (with its environment variables merged in).
 
     :raises SettingsError: naming the first key that is unknown or has a wrong value.
     """
-    environ = os.environ if environ is None else environ
     table = table or {}
     if not isinstance(table, dict):
         raise SettingsError("plugins.video: expected a table of settings")
@@ -119,10 +132,7 @@ def parse_settings(table: t.Any, environ: t.Mapping[str, str] | None = None) -> 
     unknown = sorted(set(table) - known)
     if unknown:
         raise SettingsError(f"plugins.video.{unknown[0]}: not a setting of this plugin")
-    values = {key: _check(key, value) for key, value in table.items()}
-    if environ.get(ENV_TURN_SECRET):
-        values["turn_secret"] = environ[ENV_TURN_SECRET]
-    return Settings(**values)
+    return Settings(**{key: _check(key, value) for key, value in table.items()})
 
 
 def read_settings(app: Flask) -> Settings:
@@ -130,6 +140,6 @@ def read_settings(app: Flask) -> Settings:
     cached = app.extensions.get(EXTENSION)
     if isinstance(cached, Settings):
         return cached
-    settings = parse_settings((app.config.get("PLUGINS") or {}).get("video"))
+    settings = parse_settings(plugin_settings(app, "video"))
     app.extensions[EXTENSION] = settings
     return settings

@@ -21,17 +21,18 @@ from dataclasses import dataclass
 
 from flask import current_app
 from flask import request
-from flask_socketio import ConnectionRefusedError
 from flask_socketio import Namespace
 from flask_socketio import emit
 from flask_socketio import join_room
 from flask_socketio import leave_room
+from socketio.exceptions import ConnectionRefusedError
 
-from lti_tool import realtime
-from lti_tool.booking import current_time
-from lti_tool.models import Booking
-from lti_tool.models import User
-from lti_tool.models import db
+from lti_tool.api import Booking
+from lti_tool.api import User
+from lti_tool.api import current_time
+from lti_tool.api import db
+from lti_tool.api import forget_emit_reach
+from lti_tool.api import last_emit_reach
 from lti_tool_video import access
 from lti_tool_video import chat
 from lti_tool_video import launcher
@@ -71,6 +72,15 @@ class Member:
         }
 
 
+class _SocketRequest(t.Protocol):
+    sid: str
+
+
+def _sid() -> str:
+    """The socket of the event being handled, which Flask-SocketIO sets on the request."""
+    return t.cast(_SocketRequest, request).sid
+
+
 def _error(reason: str) -> dict[str, t.Any]:
     return {"ok": False, "error": reason}
 
@@ -88,7 +98,22 @@ class Verdict:
     closes_at: dt.datetime
 
 
+class _SocketIO(t.Protocol):
+    """What the namespace uses of Flask-SocketIO's ``SocketIO``: its stubs leave out the
+    python-socketio server and the keyword arguments ``emit`` passes on to it."""
+
+    server: t.Any
+
+    def emit(self, event: str, *args: t.Any, **kwargs: t.Any) -> None: ...
+
+    def close_room(self, room: str, namespace: str | None = None) -> None: ...
+
+
 class RoomNamespace(Namespace):
+    # Both are set by Flask-SocketIO when the namespace is registered.
+    socketio: _SocketIO
+    namespace: str
+
     def __init__(self, namespace: str) -> None:
         super().__init__(namespace)
         self.members: dict[str, Member] = {}
@@ -117,11 +142,11 @@ class RoomNamespace(Namespace):
             member = self._admit(room_pass)
         except (tokens.TokenRefused, access.Refused) as exc:
             raise ConnectionRefusedError(str(exc)) from None
-        member.sid = request.sid
-        self.members[request.sid] = member
+        member.sid = _sid()
+        self.members[member.sid] = member
 
     def on_join(self, data: t.Any) -> dict[str, t.Any]:
-        member = self.members.get(request.sid)
+        member = self.members.get(_sid())
         if member is None:
             return _error("not connected")
         if not isinstance(data, dict) or not PEER_ID.match(str(data.get("peer_id", ""))):
@@ -136,9 +161,7 @@ class RoomNamespace(Namespace):
         member.peer_id = str(data["peer_id"])
         member.media = _media(data.get("media"))
         join_room(member.room)
-        emit(
-            "presence", {**member.public(), "state": "joined"}, to=member.room, skip_sid=request.sid
-        )
+        emit("presence", {**member.public(), "state": "joined"}, to=member.room, skip_sid=_sid())
         booking = db.session.get(Booking, member.booking_id)
         assert booking is not None
         settings = read_settings(current_app)
@@ -158,7 +181,7 @@ class RoomNamespace(Namespace):
         }
 
     def _joined(self) -> Member | None:
-        member = self.members.get(request.sid)
+        member = self.members.get(_sid())
         return member if member is not None and member.peer_id is not None else None
 
     # -- staying in the room -----------------------------------------------------------------
@@ -190,7 +213,7 @@ class RoomNamespace(Namespace):
         member lost its place (a person deactivated, the recorder after consent was
         withdrawn), only this member leaves. Either way the reason comes back.
         """
-        member = self.members.get(request.sid)
+        member = self.members.get(_sid())
         if member is not None and member.ejected is not None:
             return None, member.ejected
         member = self._joined()
@@ -203,9 +226,9 @@ class RoomNamespace(Namespace):
             booking = db.session.get(Booking, member.booking_id)
             access.check_open(booking, read_settings(current_app), current_time())
         except access.Refused as closed:
-            self.eject(member.booking_id, str(closed), keep_sid=request.sid)
+            self.eject(member.booking_id, str(closed), keep_sid=_sid())
             return None, str(closed)
-        self._depart(member, request.sid)
+        self._depart(member, _sid())
         member.ejected = reason
         emit("ejected", {"booking_id": member.booking_id, "reason": reason})
         return None, reason
@@ -244,7 +267,7 @@ class RoomNamespace(Namespace):
         if member is None or not isinstance(data, dict):
             return
         payload = {**member.public(), "state": "here", "to": str(data.get("to", ""))}
-        emit("presence", payload, to=member.room, skip_sid=request.sid)
+        emit("presence", payload, to=member.room, skip_sid=_sid())
 
     def on_signal(self, data: t.Any) -> dict[str, t.Any]:
         member, reason = self._present()
@@ -255,7 +278,7 @@ class RoomNamespace(Namespace):
         if len(str(data)) > MAX_SIGNAL:
             return _error("signal too large")
         relayed = {**data, "from": member.peer_id, "user_id": member.user_id, "role": member.role}
-        emit("signal", relayed, to=member.room, skip_sid=request.sid)
+        emit("signal", relayed, to=member.room, skip_sid=_sid())
         return {"ok": True}
 
     def on_media(self, data: t.Any) -> dict[str, t.Any]:
@@ -263,7 +286,7 @@ class RoomNamespace(Namespace):
         if member is None:
             return _error(reason)
         member.media = _media(data)
-        emit("media", member.public(), to=member.room, skip_sid=request.sid)
+        emit("media", member.public(), to=member.room, skip_sid=_sid())
         return {"ok": True}
 
     def on_ping(self, _data: t.Any = None) -> dict[str, t.Any]:
@@ -283,9 +306,9 @@ class RoomNamespace(Namespace):
             return _error(str(exc))
         if not created:
             return {"ok": True, "message": message, "relayed": "already_stored"}
-        realtime.forget_emit_reach()
-        emit("chat", message, to=member.room, skip_sid=request.sid)
-        reach = realtime.last_emit_reach()
+        forget_emit_reach()
+        emit("chat", message, to=member.room, skip_sid=_sid())
+        reach = last_emit_reach()
         answer = {"ok": True, "message": message, "relayed": reach}
         if reach == "this_process":
             # The line is stored, so nobody loses it; only its live delivery is cut short.
@@ -336,7 +359,7 @@ class RoomNamespace(Namespace):
         assert booking is not None
         access.mark_ended(booking, user)
         emit("ended", {"by": member.user_id}, to=member.room)
-        self.eject(booking.id, "the session has ended", keep_sid=request.sid)
+        self.eject(booking.id, "the session has ended", keep_sid=_sid())
         return {"ok": True}
 
     # -- leaving -----------------------------------------------------------------------------
@@ -349,15 +372,15 @@ class RoomNamespace(Namespace):
         member.peer_id = None
 
     def on_leave(self, _data: t.Any = None) -> dict[str, t.Any]:
-        member = self.members.get(request.sid)
+        member = self.members.get(_sid())
         if member is not None:
-            self._depart(member, request.sid)
+            self._depart(member, _sid())
         return {"ok": True}
 
     def on_disconnect(self, _reason: t.Any = None) -> None:
-        member = self.members.pop(request.sid, None)
+        member = self.members.pop(_sid(), None)
         if member is not None:
-            self._depart(member, request.sid)
+            self._depart(member, _sid())
             if not any(m.booking_id == member.booking_id for m in self.members.values()):
                 # Nobody of this booking is left on this process: its verdicts are dead weight.
                 self.verdicts = {

@@ -7,10 +7,10 @@ from flask import Response
 from flask import current_app
 from flask import jsonify
 
-from lti_tool.auth import current_user
-from lti_tool.booking import current_time
-from lti_tool.models import Booking
-from lti_tool.models import db
+from lti_tool.api import Booking
+from lti_tool.api import current_time
+from lti_tool.api import current_user
+from lti_tool.api import db
 from lti_tool_video import access
 from lti_tool_video.room import fresh_pass
 from lti_tool_video.settings import read_settings

@@ -8,7 +8,7 @@ from lti_tool_canvas.product import SSO_ORIGINS
 
 from lti_tool.lti.product import Product
 from lti_tool.lti.product import ProductRegistry
-from tests.conftest import make_app
+from lti_tool.testing import make_test_app as make_app
 
 from .conftest import BETA
 from .conftest import PRODUCTION

@@ -12,10 +12,9 @@ import pytest
 from flask import Flask
 from lti_tool_payment import settings
 
-from lti_tool.models import db
+from lti_tool.testing import app_in_context
 from tests.booking import NOW
 from tests.booking import FakeClock
-from tests.conftest import make_app
 
 from .fake_stripe import FakeStripe
 
@@ -63,11 +62,6 @@ def fake(clock: FakeClock) -> Iterator[FakeStripe]:
 
 @pytest.fixture
 def app(database_url: str, fake: FakeStripe, clock: FakeClock) -> Iterator[Flask]:
-    app = make_app(database_url, **stripe_settings(fake))
-    app.config["CLOCK"] = clock
-    with app.app_context():
-        if database_url.startswith("sqlite"):
-            db.create_all()
+    with app_in_context(database_url, **stripe_settings(fake)) as app:
+        app.config["CLOCK"] = clock
         yield app
-        db.session.remove()
-        db.engine.dispose()

@@ -12,8 +12,8 @@ from lti_tool.models import Booking
 from lti_tool.models import PayoutAccount
 from lti_tool.models import db
 from lti_tool.plugins import pm
+from lti_tool.testing import app_in_context
 from tests.booking import sign_in
-from tests.conftest import app_in_context
 
 from .conftest import stripe_settings
 from .fake_stripe import FakeStripe

@@ -9,9 +9,9 @@ import pytest
 from flask import Flask
 from lti_tool_payment import amounts
 
+from lti_tool.testing import app_in_context
 from tests.booking import CSRF
 from tests.booking import FakeClock
-from tests.conftest import app_in_context
 
 from .conftest import stripe_settings
 from .fake_stripe import FakeStripe

@@ -14,7 +14,7 @@ from lti_tool_payment import settings
 from lti_tool.config import ConfigError
 from lti_tool.plugins import get_plugins
 from lti_tool.plugins import pm
-from tests.conftest import make_app
+from lti_tool.testing import make_test_app as make_app
 
 from .conftest import SECRET_KEY
 from .conftest import WEBHOOK_SECRET

@@ -23,8 +23,8 @@ from lti_tool.models import TutorProfile
 from lti_tool.models import TutorSubject
 from lti_tool.models import User
 from lti_tool.models import db
+from lti_tool.testing import make_test_app as make_app
 from tests import services
-from tests.conftest import make_app
 from tests.live_server import live_server
 from tests.standalone.journey import MailServer
 from tests.standalone.journey import log_in_in_browser

@@ -17,7 +17,7 @@ from lti_tool_recommend.settings import ENV_MODEL_PATH
 from lti_tool_recommend.store import plugin_state
 
 from lti_tool.config import ConfigError
-from tests.conftest import make_app
+from lti_tool.testing import make_test_app as make_app
 
 WINTER = dt.datetime(2026, 1, 15, 12, tzinfo=dt.UTC)
 SUMMER = dt.datetime(2026, 7, 15, 12, tzinfo=dt.UTC)

@@ -28,8 +28,8 @@ from playwright.sync_api import Page
 from playwright.sync_api import Playwright
 
 from lti_tool.models import db
+from lti_tool.testing import make_test_app as make_app
 from tests import services
-from tests.conftest import make_app
 
 from .world import World
 from .world import build

@@ -17,8 +17,10 @@ from lti_tool_video.ladder import LadderError
 from lti_tool_video.ladder import load_ladder
 from lti_tool_video.ladder import parse_ladder
 from lti_tool_video.room import ice_servers
+from lti_tool_video.settings import EXTENSION
 from lti_tool_video.settings import SettingsError
 from lti_tool_video.settings import parse_settings
+from lti_tool_video.settings import read_settings
 
 from lti_tool.plugins import get_plugins
 
@@ -77,15 +79,29 @@ def test_ladder_steps_down_in_every_dimension() -> None:
 
 def test_settings_name_the_bad_key() -> None:
     with pytest.raises(SettingsError, match="plugins.video.colour"):
-        parse_settings({"colour": "blue"}, environ={})
+        parse_settings({"colour": "blue"})
     with pytest.raises(SettingsError, match="plugins.video.turn_urls"):
-        parse_settings({"turn_urls": ["http://turn.example.org"]}, environ={})
+        parse_settings({"turn_urls": ["http://turn.example.org"]})
     with pytest.raises(SettingsError, match="plugins.video.worker_ice_addresses"):
-        parse_settings({"worker_ice_addresses": ["localhost"]}, environ={})
-    settings = parse_settings(
-        {"turn_secret": "from-file"}, environ={"LTI_TOOL_VIDEO_TURN_SECRET": "from-env"}
-    )
+        parse_settings({"worker_ice_addresses": ["localhost"]})
+    with pytest.raises(SettingsError, match="plugins.video.open_before_min"):
+        parse_settings({"open_before_min": "soon"})
+
+
+def test_settings_come_from_the_environment_over_the_file(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app.config["PLUGINS"] = {"video": {"turn_secret": "from-file", "open_before_min": 5}}
+    app.extensions.pop(EXTENSION, None)
+    monkeypatch.setenv("LTI_TOOL_VIDEO_TURN_SECRET", "from-env")
+    monkeypatch.setenv("LTI_TOOL_VIDEO_RECORDING", "true")
+    monkeypatch.setenv("LTI_TOOL_VIDEO_STUN_URLS", "stun:a.example:3478, stun:b.example:3478")
+
+    settings = read_settings(app)
+
     assert settings.turn_secret == "from-env"
+    assert settings.recording is True and settings.open_before_min == 5
+    assert settings.stun_urls == ["stun:a.example:3478", "stun:b.example:3478"]
 
 
 def test_ice_servers_offer_stun_and_signed_turn() -> None:
@@ -96,12 +112,11 @@ def test_ice_servers_offer_stun_and_signed_turn() -> None:
             "turn_secret": "north-shared-secret",
             "turn_ttl_s": 3600,
         },
-        environ={},
     )
     stun, turn = ice_servers(settings, 42, now=1_700_000_000)
     assert stun == {"urls": ["stun:turn.example.org:3478"]}
     assert turn["username"] == "1700003600:42" and turn["credential"]
-    assert ice_servers(parse_settings({}, environ={}), 42) == []
+    assert ice_servers(parse_settings({}), 42) == []
 
 
 def test_web_process_never_imports_aiortc(tmp_path: Path) -> None:

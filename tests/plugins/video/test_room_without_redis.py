@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from lti_tool_video.settings import EXTENSION
 
-from tests.conftest import app_in_context
+from lti_tool.testing import app_in_context
 from tests.services import ThrowawayRedis
 from tests.services import throwaway_redis
 

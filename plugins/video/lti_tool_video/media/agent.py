@@ -143,10 +143,10 @@ class Agent:
 
     async def _learn(self, info: dict[str, t.Any]) -> None:
         self.last_company = time.monotonic()
-        for peer_id, link in list(self.links.items()):
+        for peer_id, other in list(self.links.items()):
             # The same person from a new tab: the old page is gone.
-            if peer_id != info["peer_id"] and link.info.get("user_id") == info.get("user_id"):
-                await link.close()
+            if peer_id != info["peer_id"] and other.info.get("user_id") == info.get("user_id"):
+                await other.close()
                 del self.links[peer_id]
         link = self.links.get(info["peer_id"])
         if link is None:

@@ -59,7 +59,7 @@ class SteadyTrack(MediaStreamTrack):
         self._source = source
         self._changed.set()
 
-    async def recv(self) -> AudioFrame | VideoFrame:  # type: ignore[override]
+    async def recv(self) -> AudioFrame | VideoFrame:
         while True:
             if self.readyState != "live":
                 raise MediaStreamError
@@ -79,6 +79,9 @@ class SteadyTrack(MediaStreamTrack):
             except MediaStreamError:
                 if self._source is source:
                     self._source = None
+                continue
+            if not isinstance(frame, AudioFrame | VideoFrame):
+                # Only decoded frames can be restamped; a participant's track never sends packets.
                 continue
             return self._deliver(frame)
 
@@ -108,7 +111,7 @@ def _black() -> VideoFrame:
 
 
 class _AfterVideo(SteadyTrack):
-    async def recv(self) -> AudioFrame | VideoFrame:  # type: ignore[override]
+    async def recv(self) -> AudioFrame | VideoFrame:
         await self._video_started.wait()
         return await super().recv()
 

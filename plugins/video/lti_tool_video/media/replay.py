@@ -112,7 +112,7 @@ class ReplayTrack(MediaStreamTrack):
         self._started.set()
         log.info("replaying %.0f s of %s", seconds, path)
 
-    async def recv(self) -> VideoFrame:  # type: ignore[override]
+    async def recv(self) -> VideoFrame:
         while True:
             if self.readyState != "live":
                 raise MediaStreamError

@@ -1,7 +1,7 @@
 """``python -m lti_tool_video.media.worker``: the process ``lti-tool media-worker`` becomes.
 
 It needs no database and no secret: the web tier (or ``lti-tool media-worker``) gives it a
-signed worker token in ``LTI_TOOL_VIDEO_WORKER_TOKEN``, and the server checks that token and
+signed worker token in ``LTI_TOOL_MEDIA_WORKER_TOKEN``, and the server checks that token and
 the room's recording consent when it connects.
 """
 
