@@ -108,7 +108,7 @@ def neutral_role(role: str) -> RoleName | None:
 class ClaimMapper:
     """The generic LTI 1.3 reading of an id_token; one method per part of the launch."""
 
-    def __init__(self, product: type[Product]) -> None:
+    def __init__(self, product: Product) -> None:
         self.product = product
 
     def launch(self, claims: Mapping[str, t.Any], *, client_id: str) -> Launch:

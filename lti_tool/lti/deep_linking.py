@@ -20,7 +20,6 @@ from lti_tool.lti.claims import MESSAGE_TYPE
 from lti_tool.lti.claims import VERSION
 from lti_tool.lti.launch import DeepLinkingSettings
 from lti_tool.lti.tool_config import ToolUrls
-from lti_tool.models import Registration
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from lti_tool.lti.product import Product
@@ -71,9 +70,9 @@ class DeepLinking:
     #: Gradebook maximum of a graded activity: attendance is 1 (attended) or 0 (did not come).
     score_maximum: t.ClassVar[float] = 1
 
-    def __init__(self, product: type[Product], registration: Registration) -> None:
+    def __init__(self, product: Product) -> None:
         self.product = product
-        self.registration = registration
+        self.registration = product.platform()
 
     def check(self, settings: DeepLinkingSettings) -> None:
         """Refuse a request whose platform takes no resource links back."""

@@ -341,7 +341,7 @@ def dynamic_registration() -> Response:
         product = products().for_platform(
             str(config["issuer"]), family_code if isinstance(family_code, str) else None
         )
-        body = product.registration(product).dynamic_registration(
+        body = product().registration_document.dynamic_registration(
             ToolUrls(current_app.config["BASE_URL"]), config
         )
         answer = register_client(config, token, body)

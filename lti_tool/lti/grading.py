@@ -20,7 +20,6 @@ import requests
 
 from lti_tool.lti.tokens import PlatformServiceError
 from lti_tool.lti.tokens import service_request
-from lti_tool.models import Registration
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from lti_tool.lti.product import Product
@@ -103,11 +102,9 @@ class Grading:
     #: platforms' parsers) keep.
     timestamp_precision: t.ClassVar[str] = "milliseconds"
 
-    def __init__(
-        self, product: type[Product], registration: Registration, scopes: Iterable[str] = ()
-    ) -> None:
+    def __init__(self, product: Product, scopes: Iterable[str] = ()) -> None:
         self.product = product
-        self.registration = registration
+        self.registration = product.platform()
         offered = tuple(scope for scope in scopes if scope in ALL_SCOPES)
         self.scopes: tuple[str, ...] = offered or ALL_SCOPES
 

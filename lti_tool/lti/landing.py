@@ -12,9 +12,6 @@ from flask import url_for
 from werkzeug.wrappers import Response
 
 from lti_tool.lti.launch import Launch
-from lti_tool.lti.platforms import products
-from lti_tool.lti.product import Product
-from lti_tool.models import Registration
 
 log = logging.getLogger("lti_tool.lti")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
@@ -31,19 +28,6 @@ def refuse(reason: str, status: int = 400) -> Response:
     response = current_app.make_response((page, status))
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def product_for(registration: Registration, product_family_code: str) -> type[Product]:
-    """The LMS product that maps this platform's launches.
-
-    The product that recognises the issuer or the family code wins; when none does, the
-    family the administrator chose at registration is used if that plugin is installed.
-    """
-    registry = products()
-    product = registry.for_platform(registration.issuer, product_family_code or None)
-    if product is Product and registration.lms in registry.families():
-        product = registry.get(registration.lms)
-    return product
 
 
 def destination(launch: Launch, course_id: int | None) -> str:

@@ -8,7 +8,7 @@ from dataclasses import field
 
 import sqlalchemy as sa
 
-from lti_tool.lti.landing import product_for
+from lti_tool.lti.platforms import products
 from lti_tool.lti.roster import Member
 from lti_tool.lti.tokens import PlatformServiceError
 from lti_tool.models import Booking
@@ -57,9 +57,9 @@ def roster_view(course: Course) -> RosterView | None:
     if not url or course.deployment is None:
         return None
     registration = course.deployment.registration
-    product = product_for(registration, "")
+    product = products().bound(registration)
     try:
-        members = product.roster(product, registration).members(url)
+        members = product.roster.members(url)
     except PlatformServiceError as exc:
         log.warning("roster of course %s could not be read: %s", course.id, exc)
         return RosterView(error=f"The course roster could not be read from the LMS ({exc}).")

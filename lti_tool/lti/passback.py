@@ -21,7 +21,7 @@ from lti_tool.lti import activities
 from lti_tool.lti.activities import Activity
 from lti_tool.lti.grading import Grading
 from lti_tool.lti.grading import Score
-from lti_tool.lti.landing import product_for
+from lti_tool.lti.platforms import products
 from lti_tool.lti.tokens import PlatformServiceError
 from lti_tool.models import AuditEntry
 from lti_tool.models import Booking
@@ -87,10 +87,11 @@ def _post(booking: Booking, score_given: float) -> dict[str, t.Any]:
     )
     if not user_id:
         raise Skip("the learner has never launched the tool from this platform")
-    product = product_for(registration, "")
     # Anything but a list of scopes counts as none offered, so every AGS scope is asked for.
     scopes = ags.get("scopes")
-    grading = product.grading(product, registration, scopes if isinstance(scopes, list) else ())
+    grading = (
+        products().bound(registration).grading_with(scopes if isinstance(scopes, list) else ())
+    )
     lineitem = activity.lineitem or _find_line_item(grading, course, activity, ags)
     score = Score(
         user_id=user_id,

@@ -19,8 +19,8 @@ from werkzeug.wrappers import Response
 from lti_tool.lti.deep_linking import ActivityChoice
 from lti_tool.lti.deep_linking import DeepLinkingRefused
 from lti_tool.lti.landing import log
-from lti_tool.lti.landing import product_for
 from lti_tool.lti.landing import refuse
+from lti_tool.lti.platforms import products
 from lti_tool.lti.session import LaunchContext
 from lti_tool.lti.session import current_launch
 from lti_tool.lti.tool_config import ToolUrls
@@ -123,8 +123,7 @@ def picker() -> Response | tuple[str, int]:
     launch, registration, deployment = found
     settings = launch.deep_linking
     assert settings is not None
-    product = product_for(registration, "")
-    linking = product.deep_linking(product, registration)
+    linking = products().bound(registration).deep_linking
     try:
         linking.check(settings)
     except DeepLinkingRefused as exc:

@@ -19,6 +19,9 @@ from lti_tool.lti.grading import Grading
 from lti_tool.lti.roster import Roster
 from lti_tool.lti.tool_config import RegistrationDocument
 
+if t.TYPE_CHECKING:  # pragma: no cover
+    from lti_tool.models import Registration
+
 #: The endpoint names a product's ``endpoint_templates`` may fill, as stored on a registration.
 ENDPOINT_NAMES: tuple[str, ...] = ("auth_login_url", "auth_token_url", "key_set_url")
 
@@ -43,20 +46,58 @@ class Product:
     storage_origin: t.ClassVar[str | None] = None
 
     # Capabilities: the base classes are the generic LTI 1.3 behaviour; a plugin names its
-    # subclasses here. ``claims`` and ``registration`` are instantiated with the product
-    # class; the service capabilities with the product class and the platform's
-    # :class:`~lti_tool.models.Registration` (``product.grading(product, registration)``).
+    # subclasses here. A product bound to a platform (``registry.bound(registration)``) makes
+    # each one for itself on use: ``product.grading.post_score(...)``.
     #: id_token claims -> :class:`lti_tool.lti.launch.Launch`.
-    claims: t.ClassVar[type[ClaimMapper]] = ClaimMapper
+    claims_class: t.ClassVar[type[ClaimMapper]] = ClaimMapper
     #: The registration document served at ``/lti/config/<family>``, and the client
     #: metadata posted during dynamic registration.
-    registration: t.ClassVar[type[RegistrationDocument]] = RegistrationDocument
+    registration_document_class: t.ClassVar[type[RegistrationDocument]] = RegistrationDocument
     #: Assignment and Grade Services: line items and scores.
-    grading: t.ClassVar[type[Grading]] = Grading
+    grading_class: t.ClassVar[type[Grading]] = Grading
     #: Names and Role Provisioning Services: the course's members.
-    roster: t.ClassVar[type[Roster]] = Roster
+    roster_class: t.ClassVar[type[Roster]] = Roster
     #: Deep Linking: content items and the signed response.
-    deep_linking: t.ClassVar[type[DeepLinking]] = DeepLinking
+    deep_linking_class: t.ClassVar[type[DeepLinking]] = DeepLinking
+
+    def __init__(self, registration: Registration | None = None) -> None:
+        #: The platform this product is bound to; ``None`` before one is registered (serving
+        #: a registration document, reading a dynamic registration's answer).
+        self.registration = registration
+
+    def platform(self) -> Registration:
+        """The registration this product is bound to, for the services that call it.
+
+        :raises LookupError: the product was made without one.
+        """
+        if self.registration is None:
+            raise LookupError(f"the {self.display_name} product is not bound to a platform")
+        return self.registration
+
+    @property
+    def claims(self) -> ClaimMapper:
+        return self.claims_class(self)
+
+    @property
+    def registration_document(self) -> RegistrationDocument:
+        return self.registration_document_class(self)
+
+    @property
+    def grading(self) -> Grading:
+        """Grades with every AGS scope asked for; :meth:`grading_with` for the launch's own."""
+        return self.grading_class(self)
+
+    def grading_with(self, scopes: Iterable[str]) -> Grading:
+        """Grades with the AGS scopes the platform offered in its launch."""
+        return self.grading_class(self, scopes)
+
+    @property
+    def roster(self) -> Roster:
+        return self.roster_class(self)
+
+    @property
+    def deep_linking(self) -> DeepLinking:
+        return self.deep_linking_class(self)
 
     @classmethod
     def recognises(cls, issuer: str, product_family_code: str | None = None) -> bool:
@@ -112,6 +153,18 @@ class ProductRegistry:
             raise KeyError(
                 f"unknown LMS {family!r}; known: {', '.join(sorted(self._by_family))}"
             ) from None
+
+    def bound(self, registration: Registration, product_family_code: str = "") -> Product:
+        """The LMS product of this platform, bound to it.
+
+        The product that recognises the issuer or the launch's family code wins; when none
+        does, the family the administrator chose at registration is used if its plugin is
+        installed; else the generic product.
+        """
+        product = self.for_platform(registration.issuer, product_family_code or None)
+        if product is Product and registration.lms in self._by_family:
+            product = self._by_family[registration.lms]
+        return product(registration)
 
     def for_platform(self, issuer: str, product_family_code: str | None = None) -> type[Product]:
         for product in self._by_family.values():

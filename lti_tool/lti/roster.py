@@ -16,7 +16,6 @@ import requests
 from lti_tool.lti.claims import neutral_role
 from lti_tool.lti.tokens import PlatformServiceError
 from lti_tool.lti.tokens import service_request
-from lti_tool.models import Registration
 from lti_tool.models import RoleName
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -77,9 +76,9 @@ class Roster:
     #: platform's default pages are small enough to make a large course slow to read.
     page_size: t.ClassVar[int | None] = None
 
-    def __init__(self, product: type[Product], registration: Registration) -> None:
+    def __init__(self, product: Product) -> None:
         self.product = product
-        self.registration = registration
+        self.registration = product.platform()
 
     def request(self, url: str, params: dict[str, str] | None = None) -> requests.Response:
         response = service_request(

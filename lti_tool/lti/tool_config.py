@@ -76,7 +76,7 @@ class RegistrationDocument:
     endpoint.
     """
 
-    def __init__(self, product: type[Product]) -> None:
+    def __init__(self, product: Product) -> None:
         self.product = product
 
     def document(self, urls: ToolUrls) -> dict[str, t.Any]:

@@ -23,7 +23,6 @@ from lti_tool.lti import session as lti_session
 from lti_tool.lti import state
 from lti_tool.lti.landing import destination
 from lti_tool.lti.landing import log
-from lti_tool.lti.landing import product_for
 from lti_tool.lti.landing import refuse
 from lti_tool.lti.platforms import find_deployment
 from lti_tool.lti.platforms import find_registration
@@ -68,7 +67,7 @@ def storage_origin(registration: Registration) -> str:
     configured = (registration.settings or {}).get("storage_origin")
     if isinstance(configured, str) and configured:
         return configured
-    product = product_for(registration, "")
+    product = products().bound(registration)
     return product.storage_origin or origin_of(registration.auth_login_url) or ""
 
 
@@ -184,11 +183,11 @@ def _complete(id_token: str, login_state: state.LoginState) -> Response:
         registration = validated.registration
         code = validated.claims.get("https://purl.imsglobal.org/spec/lti/claim/tool_platform")
         family_code = code.get("product_family_code", "") if isinstance(code, dict) else ""
-        product = product_for(registration, family_code if isinstance(family_code, str) else "")
+        product = products().bound(
+            registration, family_code if isinstance(family_code, str) else ""
+        )
         try:
-            launch = product.claims(product).launch(
-                validated.claims, client_id=registration.client_id
-            )
+            launch = product.claims.launch(validated.claims, client_id=registration.client_id)
         except Exception as exc:  # a plugin's mapper must not turn a bad claim into a 500
             log.exception("claim mapping of %s failed", product.family)
             raise LaunchError(f"the launch claims could not be read ({exc})") from None
@@ -293,7 +292,7 @@ def jwks() -> Response:
 def registration_document(lms: str) -> Response:
     """The registration document for one LMS family (``generic`` for any other platform)."""
     try:
-        product = products().get(lms)
+        product = products().get(lms)()
     except KeyError as exc:
         abort(404, description=str(exc.args[0]))
-    return jsonify(product.registration(product).document(tool_urls()))
+    return jsonify(product.registration_document.document(tool_urls()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import importlib
 import pkgutil
+import re
 from pathlib import Path
 
 import lti_tool
@@ -134,5 +135,21 @@ def test_the_core_itself_never_imports_its_api() -> None:
         str(path.relative_to(CORE.parent))
         for path in CORE.rglob("*.py")
         if path.name != "api.py" and "lti_tool.api" in imported_modules(path)
+    ]
+    assert offenders == []
+
+
+def test_products_are_used_bound_never_passed_to_their_own_capabilities() -> None:
+    # A bound product makes its capabilities itself (``product.grading``); handing the product
+    # back to them (``product.grading(product, ...)``) was the old, error-prone form.
+    handed_back = re.compile(
+        r"\.(?:claims|registration|registration_document|grading|roster|deep_linking)"
+        r"(?:_class)?\(\s*\w*[Pp]roduct\b"
+    )
+    offenders = [
+        f"{path.relative_to(CORE.parent)}:{number}"
+        for path in [*CORE.rglob("*.py"), *plugin_sources()]
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if handed_back.search(line) or "product_for(" in line
     ]
     assert offenders == []

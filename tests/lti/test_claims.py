@@ -10,6 +10,7 @@ from lti_tool.lti.claims import neutral_role
 from lti_tool.lti.launch import Launch
 from lti_tool.lti.product import Product
 from lti_tool.lti.product import ProductRegistry
+from lti_tool.models import Registration
 from lti_tool.models import RoleName
 
 LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
@@ -57,7 +58,7 @@ def mapped(claims: dict[str, object]) -> Launch:
         c.TARGET_LINK_URI: "https://tool.example/lti/launch",
         c.ROLES: [],
     }
-    return ClaimMapper(Product).launch({**base, **claims}, client_id="client-1")
+    return Product().claims.launch({**base, **claims}, client_id="client-1")
 
 
 def test_roles_default_to_learner_and_combine() -> None:
@@ -131,4 +132,6 @@ def test_product_registry_picks_the_product_for_a_platform() -> None:
     registry.register(Moodle)
     assert registry.for_platform("https://school.example", "Moodle") is Moodle
     assert registry.for_platform("https://school.example", None) is Product
-    assert Moodle.claims is ClaimMapper
+    assert Moodle.claims_class is ClaimMapper
+    bound = registry.bound(Registration(issuer="https://school.example", lms="moodle"))
+    assert type(bound) is Moodle and type(bound.claims) is ClaimMapper

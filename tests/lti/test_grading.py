@@ -17,7 +17,6 @@ from lti_tool.booking import booking_service
 from lti_tool.database import write_transaction
 from lti_tool.lti import activities
 from lti_tool.lti import claims as c
-from lti_tool.lti.grading import Grading
 from lti_tool.lti.product import Product
 from lti_tool.models import AuditEntry
 from lti_tool.models import Booking
@@ -105,7 +104,7 @@ def outcomes(booking_id: int) -> list[AuditEntry]:
 
 
 def test_scores_url_goes_before_the_query_string() -> None:
-    grading = Grading(Product, Registration(client_id="c", issuer="i"))
+    grading = Product(Registration(client_id="c", issuer="i")).grading
     url = "https://lms.example/mod/lti/services.php/2/lineitems/3/lineitem?type_id=1"
     assert grading.scores_url(url) == (
         "https://lms.example/mod/lti/services.php/2/lineitems/3/lineitem/scores?type_id=1"

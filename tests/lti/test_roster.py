@@ -51,7 +51,7 @@ def registration() -> Registration:
 
 
 def test_members_are_read_across_pages(lms: AdvantageTool) -> None:
-    members = Roster(Product, registration()).members(lms.platform.memberships_url)
+    members = Product(registration()).roster.members(lms.platform.memberships_url)
     assert [m.user_id for m in members] == [p["user_id"] for p in PEOPLE]
     assert lms.platform.members.pages_served == 3
     pages = lms.platform.requests_to("/nrps/memberships", "GET")
@@ -67,7 +67,7 @@ def test_a_page_size_asked_for_is_sent_once(lms: AdvantageTool) -> None:
     class BigPages(Roster):
         page_size = 4
 
-    members = BigPages(Product, registration()).members(lms.platform.memberships_url)
+    members = BigPages(Product(registration())).members(lms.platform.memberships_url)
     assert len(members) == 5
     queries = [p.query for p in lms.platform.requests_to("/nrps/memberships")]
     assert queries == ["limit=4", "limit=4&page=2"]
@@ -75,7 +75,7 @@ def test_a_page_size_asked_for_is_sent_once(lms: AdvantageTool) -> None:
 
 def test_a_refused_roster_raises(lms: AdvantageTool) -> None:
     with pytest.raises(PlatformServiceError) as raised:
-        Roster(Product, registration()).members(f"{lms.platform.base_url}/nrps/missing")
+        Product(registration()).roster.members(f"{lms.platform.base_url}/nrps/missing")
     assert raised.value.status == 404
 
 

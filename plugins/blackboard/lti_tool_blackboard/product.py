@@ -43,4 +43,4 @@ class BlackboardProduct(Product):
     #: sharing inside the frame.
     frame_permissions: t.ClassVar[frozenset[str]] = frozenset()
 
-    registration = BlackboardRegistration
+    registration_document_class = BlackboardRegistration

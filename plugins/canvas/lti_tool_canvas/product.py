@@ -86,8 +86,8 @@ class CanvasProduct(Product):
         {"camera", "microphone", "display-capture"}
     )
 
-    claims = CanvasClaims
-    registration = CanvasRegistration
+    claims_class = CanvasClaims
+    registration_document_class = CanvasRegistration
 
     @classmethod
     def environment_of_issuer(cls, issuer: str) -> str | None:

@@ -47,4 +47,4 @@ class MoodleProduct(Product):
     #: Administrators cannot change the list; "Default launch container: New window" avoids it.
     frame_permissions: t.ClassVar[frozenset[str]] = frozenset({"camera", "microphone"})
 
-    registration = MoodleRegistration
+    registration_document_class = MoodleRegistration

@@ -44,14 +44,14 @@ def grading_after_launch(moodle: Tool, moodle_site: MoodleSite) -> tuple[Grading
     services: dict[str, t.Any] = db.session.scalars(sa.select(Course)).one().services or {}
     ags = services["ags"]
     registration = db.session.scalars(sa.select(Registration)).one()
-    return MoodleProduct.grading(MoodleProduct, registration, ags["scopes"]), ags
+    return MoodleProduct(registration).grading_with(ags["scopes"]), ags
 
 
 @pytest.mark.parametrize("slash", ["", "/"])
 @pytest.mark.parametrize("type_id", ["1", "3", "12"])
 @pytest.mark.parametrize("item", ["5", "117"])
 def test_scores_go_before_the_query(item: str, type_id: str, slash: str) -> None:
-    grading = MoodleProduct.grading(MoodleProduct, Registration())
+    grading = MoodleProduct(Registration()).grading
     line_item = f"{SERVICES}/2/lineitems/{item}/lineitem{slash}?type_id={type_id}"
     expected = f"{SERVICES}/2/lineitems/{item}/lineitem/scores?type_id={type_id}"
     assert grading.scores_url(line_item) == expected
