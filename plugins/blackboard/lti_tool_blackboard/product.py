@@ -31,13 +31,6 @@ class BlackboardProduct(Product):
     issuers: t.ClassVar[tuple[str, ...]] = (ISSUER,)
     #: The developer portal's endpoints; the key set URL names the application (client) id.
     endpoint_templates: t.ClassVar[Mapping[str, str]] = TEMPLATES
-    #: One client id serves every school; a new school is a new deployment id that an
-    #: operator adds to the existing registration (``lti-tool deployment add``). Unknown
-    #: deployments are refused, never attached to another school's registration.
-    deployments_are_institutions: t.ClassVar[bool] = True
-    #: The portal's token endpoint reads the client credentials grant as an HTML form
-    #: (``application/x-www-form-urlencoded``), as RFC 6749 says, not as JSON.
-    token_request_form_encoded: t.ClassVar[bool] = True
     #: Learn's placements have no setting for the launch frame's permissions (they do have
     #: "Launch in New Window"), so the video room cannot count on camera, microphone or screen
     #: sharing inside the frame.

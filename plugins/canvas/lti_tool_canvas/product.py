@@ -71,14 +71,6 @@ class CanvasProduct(Product):
     #: :attr:`environment_aliases` maps it.
     login_environment_parameter: t.ClassVar[str | None] = "canvas_environment"
     environment_aliases: t.ClassVar[Mapping[str, str]] = {"prod": PRODUCTION}
-    #: Extra login parameters Canvas sends that the tool must accept and may ignore:
-    #: ``canvas_region`` is the AWS region of the school (``us-east-1``; ``unknown`` or
-    #: ``not_configured`` off Instructure's cloud), useful only to a tool hosted in several
-    #: regions.
-    informational_login_parameters: t.ClassVar[tuple[str, ...]] = (
-        "canvas_region",
-        "canvas_environment",
-    )
     #: Permissions Canvas grants its tool iframes itself (``allow="... camera *; microphone
     #: *; display-capture *"``); nothing for an administrator to set, so the video room can
     #: stay embedded.

@@ -21,7 +21,6 @@ import typing as t
 from collections.abc import Mapping
 
 from lti_tool.api import Product
-from lti_tool_moodle.registration import DYNAMIC_REGISTRATION_PATH
 from lti_tool_moodle.registration import MoodleRegistration
 
 
@@ -38,9 +37,6 @@ class MoodleProduct(Product):
         "auth_token_url": "{issuer}/mod/lti/token.php",
         "key_set_url": "{issuer}/mod/lti/certs.php",
     }
-    #: An administrator can paste the tool's registration URL ("Tool URL", then "Add LTI
-    #: Advantage"), and Moodle runs LTI Dynamic Registration with the tool.
-    dynamic_registration_path: t.ClassVar[str | None] = DYNAMIC_REGISTRATION_PATH
     #: Moodle's embedded launch frame allows camera and microphone (with geolocation, midi,
     #: encrypted-media and autoplay) for the origin of the configured Tool URL, and nothing
     #: else: no screen sharing, and no permission at all if the Tool URL is on another origin.
