@@ -44,6 +44,10 @@ class Product:
     #: Origin whose frame answers the LTI postMessage storage messages; ``None`` means the
     #: origin of the platform's OIDC authorization URL, as the specification says.
     storage_origin: t.ClassVar[str | None] = None
+    #: Browser permissions the LMS's launch frame grants the tool (``camera``, ``microphone``,
+    #: ``display-capture``); ``None`` when not known. A frame known to lack the camera or the
+    #: microphone gets the video room in a window of its own.
+    frame_permissions: t.ClassVar[frozenset[str] | None] = None
 
     # Capabilities: the base classes are the generic LTI 1.3 behaviour; a plugin names its
     # subclasses here. A product bound to a platform (``registry.bound(registration)``) makes

@@ -20,6 +20,9 @@ from flask.sessions import SecureCookieSessionInterface
 
 from lti_tool.lti.launch import DeepLinkingSettings
 from lti_tool.lti.launch import Launch
+from lti_tool.lti.platforms import products
+from lti_tool.models import Registration
+from lti_tool.models import db
 
 SESSION_KEY = "lti"
 
@@ -49,6 +52,17 @@ def remember(
         "return_url": launch.presentation.return_url,
         "deep_linking": asdict(launch.deep_linking) if launch.deep_linking else None,
     }
+
+
+def room_needs_own_window() -> bool:
+    """Whether the LMS frame this session was launched in is known to refuse the camera or the
+    microphone, so the video room must open outside it."""
+    launch = current_launch()
+    registration = db.session.get(Registration, launch.registration_id) if launch else None
+    if registration is None:
+        return False
+    granted = products().bound(registration).frame_permissions
+    return granted is not None and not {"camera", "microphone"} <= granted
 
 
 def current_launch() -> LaunchContext | None:
