@@ -73,6 +73,7 @@ from lti_tool.models import WebhookEvent
 from lti_tool.models import db
 from lti_tool.payments import CheckoutStart
 from lti_tool.payments import PaymentProvider
+from lti_tool.payments import payment_provider
 from lti_tool.plugins import pm
 from lti_tool.privacy import booking_ids_of
 from lti_tool.rate_limits import BAD_WEBHOOKS
@@ -109,11 +110,6 @@ from lti_tool.web.security import never_framed
 
 #: Ask every plugin (and the core's defaults) a question: ``hooks.payment_provider()``.
 hooks = pm.hook
-
-
-def payment_provider() -> PaymentProvider:
-    """The site's payment provider: a plugin's, or the core's free-of-charge default."""
-    return t.cast(PaymentProvider, hooks.payment_provider())
 
 
 def plugin_settings(app: Flask, name: str) -> dict[str, t.Any]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass
 
+from lti_tool.plugins import pm
+
 if t.TYPE_CHECKING:  # pragma: no cover
     from lti_tool.models import Booking
     from lti_tool.models import TutorProfile
@@ -49,3 +51,8 @@ class PaymentProvider(t.Protocol):
         """Where *tutor* sets up receiving their share, coming back to *return_url* (a path
         on this site) or the provider's own page; ``None`` when :attr:`pays_out_tutors` is
         false."""
+
+
+def payment_provider() -> PaymentProvider:
+    """The site's payment provider: a plugin's, or the core's free-of-charge default."""
+    return t.cast(PaymentProvider, pm.hook.payment_provider())

@@ -39,12 +39,12 @@ from lti_tool.models import Subject
 from lti_tool.models import TutorProfile
 from lti_tool.models import User
 from lti_tool.models import db
+from lti_tool.payments import payment_provider
 from lti_tool.plugins import pm
 from lti_tool.web.redirects import local_path
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from lti_tool.payments import CheckoutStart
-    from lti_tool.payments import PaymentProvider
 
 bp = Blueprint("pages", __name__)
 
@@ -166,8 +166,7 @@ def open_checkout(booking: Booking) -> CheckoutStart:
 
     :raises Exception: whatever the provider raises when it cannot open one.
     """
-    provider = t.cast("PaymentProvider", pm.hook.payment_provider())
-    return provider.start_checkout(
+    return payment_provider().start_checkout(
         booking, url_for("pages.booking_page", booking_id=booking.id, _external=True)
     )
 
