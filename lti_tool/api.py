@@ -8,7 +8,8 @@ may ask of the core.
 
 Grouped by what it is for:
 
-- data: the models, the session (``db``) and :func:`write_transaction`;
+- data: the models, the session (``db``) and :func:`write_transaction`; ``Base`` and the
+  column helpers for a plugin's own tables;
 - people and requests: who is signed in, guards for views, CSRF, errors, safe redirects,
   input checks, framing;
 - tutoring: the booking service and its errors, the clock, free slots, tutors' policies and
@@ -50,17 +51,15 @@ from lti_tool.lti.tool_config import TOOL_NAME
 from lti_tool.lti.tool_config import RegistrationDocument
 from lti_tool.lti.tool_config import ToolUrls
 from lti_tool.models import AuditEntry
+from lti_tool.models import Base
 from lti_tool.models import Booking
 from lti_tool.models import BookingState
-from lti_tool.models import ChatMessage
 from lti_tool.models import Course
 from lti_tool.models import Deployment
 from lti_tool.models import Favourite
-from lti_tool.models import Interaction
 from lti_tool.models import LearnerInterest
 from lti_tool.models import Payment
 from lti_tool.models import PaymentRefund
-from lti_tool.models import PayoutAccount
 from lti_tool.models import Registration
 from lti_tool.models import Review
 from lti_tool.models import RoleName
@@ -69,13 +68,16 @@ from lti_tool.models import TutorProfile
 from lti_tool.models import TutorSubject
 from lti_tool.models import User
 from lti_tool.models import UserRole
-from lti_tool.models import WebhookEvent
 from lti_tool.models import db
+from lti_tool.models.base import TimestampMixin
+from lti_tool.models.base import UTCDateTime
+from lti_tool.models.base import utcnow
 from lti_tool.payments import CheckoutStart
 from lti_tool.payments import PaymentProvider
 from lti_tool.payments import payment_provider
 from lti_tool.plugins import pm
 from lti_tool.privacy import booking_ids_of
+from lti_tool.privacy import export_instant
 from lti_tool.rate_limits import BAD_WEBHOOKS
 from lti_tool.rate_limits import Key
 from lti_tool.rate_limits import Receipt
@@ -142,18 +144,17 @@ __all__ = [
     "TOOL_DESCRIPTION",
     "TOOL_NAME",
     "AuditEntry",
+    "Base",
     "BadInput",
     "Booking",
     "BookingError",
     "BookingState",
-    "ChatMessage",
     "CheckoutStart",
     "ClaimMapper",
     "ConfigError",
     "Course",
     "Deployment",
     "Favourite",
-    "Interaction",
     "Key",
     "Launch",
     "LearnerInterest",
@@ -161,7 +162,6 @@ __all__ = [
     "PaymentNotPossible",
     "PaymentProvider",
     "PaymentRefund",
-    "PayoutAccount",
     "Product",
     "Receipt",
     "Registration",
@@ -173,10 +173,11 @@ __all__ = [
     "ToolUrls",
     "TutorProfile",
     "TutorSettingsError",
+    "TimestampMixin",
     "TutorSubject",
+    "UTCDateTime",
     "User",
     "UserRole",
-    "WebhookEvent",
     "booking_ids_of",
     "booking_service",
     "busy_by_tutor",
@@ -189,6 +190,7 @@ __all__ = [
     "digest",
     "end_every_session",
     "error_response",
+    "export_instant",
     "forget_emit_reach",
     "first_free",
     "first_free_slots",
@@ -212,6 +214,7 @@ __all__ = [
     "slugify",
     "timezones",
     "tutor_ratings",
+    "utcnow",
     "viewer_zone",
     "whole_number",
     "write_transaction",

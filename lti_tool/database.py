@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import typing as t
 from collections.abc import Iterator
 from pathlib import Path
 
+import click
+import flask_migrate
 import sqlalchemy as sa
+from alembic.config import Config
 from flask import Flask
+from flask.cli import with_appcontext
 from flask_migrate import Migrate
+from flask_migrate.cli import db as migrate_commands
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import scoped_session
@@ -18,6 +24,8 @@ from lti_tool.models import db
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 migrate = Migrate()
+#: Every branch at once: the core's and each plugin's (see the ``migration_directory`` hook).
+ALL_HEADS = "heads"
 
 #: Execution option that asks SQLite to take its write lock when the transaction begins.
 WRITE_INTENT = "lti_tool_write_intent"
@@ -53,11 +61,62 @@ def _configure_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN")
 
 
+def migration_directories() -> list[str]:
+    """The core's revisions, then each plugin's branch."""
+    from lti_tool.plugins import pm
+
+    found = [str(MIGRATIONS_DIR / "versions")]
+    for answer in pm.hook.migration_directory():
+        if answer is not None and str(answer) not in found:
+            found.append(str(answer))
+    return found
+
+
+# Flask-Migrate's stubs type the callback with its own Config subclass, which is an
+# alembic Config to the letter.
+@migrate.configure  # type: ignore[arg-type]
+def _with_plugin_branches(config: Config) -> Config:
+    config.set_main_option("path_separator", "os")
+    # ConfigParser would read a "%" in a path as the start of an interpolation.
+    paths = os.pathsep.join(migration_directories()).replace("%", "%%")
+    config.set_main_option("version_locations", paths)
+    return config
+
+
+def upgrade(revision: str = ALL_HEADS) -> None:
+    """Migrate the core and every plugin's tables (or only to *revision*)."""
+    flask_migrate.upgrade(directory=str(MIGRATIONS_DIR), revision=revision)
+
+
+@click.command("upgrade")
+@click.argument("revision", default=ALL_HEADS)
+@with_appcontext
+def upgrade_command(revision: str) -> None:
+    """Migrate the core's and every plugin's tables (to REVISION, all heads by default)."""
+    upgrade(revision)
+
+
+def _db_commands() -> click.Group:
+    # Flask-Migrate's own group, whose "upgrade" would aim at one head where plugins add
+    # theirs: the rest of its commands (downgrade, history, heads, revision...) serve as is.
+    group = click.Group(
+        "db",
+        params=migrate_commands.params,
+        callback=migrate_commands.callback,
+        help="Create or migrate the database schema (Alembic).",
+    )
+    for name, command in migrate_commands.commands.items():
+        group.add_command(command, name)
+    group.add_command(upgrade_command)
+    return group
+
+
 def init_app(app: Flask) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config["DATABASE_URL"])
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    app.cli.add_command(_db_commands())
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             _configure_sqlite(db.engine)

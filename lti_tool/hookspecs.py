@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import typing as t
+from pathlib import Path
 
 import pluggy
 
@@ -69,6 +70,26 @@ def register_socketio(socketio: SocketIO) -> None:
     :param socketio: the application's ``flask_socketio.SocketIO``.
 
     .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def migration_directory() -> Path | str | None:
+    """Name the directory of this plugin's own database migrations.
+
+    A plugin that keeps tables of its own declares their models on ``lti_tool.api.Base`` and
+    ships their Alembic revisions in one directory, as a branch of its own: the first revision
+    has ``down_revision = None``, a ``branch_labels`` entry of the plugin's name, and
+    ``depends_on`` the core revision whose tables its foreign keys need. ``lti-tool db
+    upgrade`` migrates the core and every plugin's branch together; ``lti-tool db upgrade
+    NAME@head`` migrates one branch.
+
+    Called each time the migration environment is built, inside the application context.
+
+    :returns: the directory holding the revision files, or ``None`` when the plugin keeps no
+        tables.
+
+    .. versionadded:: 0.3
     """
 
 

@@ -4,13 +4,13 @@ Erasure keeps what others rely on and what the law asks to keep: the bookings th
 tutor's history, an institution's report, the gradebook), payments and refunds (accounting)
 and audit rows (who changed what, with the person now anonymous). Everything that names or
 describes the person goes: name, e-mail, password, time zone, languages, LTI identities,
-interests, favourites, imported history, the words they wrote (reviews, chat, cancellation
-reasons) and, for a tutor, their profile text. The rating of a review stays, so tutors'
-averages still add up. Plugins add their part to an export and remove their own copies on
-erasure through the ``person_data`` and ``person_erased`` hooks.
+interests, favourites, the words they wrote (reviews, cancellation reasons) and, for a tutor,
+their profile text. The rating of a review stays, so tutors' averages still add up. Plugins
+(room chat and recordings, imported history) add their part to an export and remove their
+own copies on erasure through the ``person_data`` and ``person_erased`` hooks.
 
-Chat is also kept for a limited time only: :func:`sweep` deletes the chat of sessions that
-ended more than ``chat_retention_days`` ago, and lets plugins do the same with their own data.
+What is kept for a limited time only (room chat, recordings) is a plugin's to sweep:
+:func:`sweep` asks each through the ``retention_sweep`` hook.
 """
 
 from __future__ import annotations
@@ -23,17 +23,14 @@ from dataclasses import dataclass
 from dataclasses import field
 
 import sqlalchemy as sa
-from flask import current_app
 
 from lti_tool.database import write_transaction
 from lti_tool.models import AuditEntry
 from lti_tool.models import Booking
 from lti_tool.models import BookingState
-from lti_tool.models import ChatMessage
 from lti_tool.models import Course
 from lti_tool.models import Enrollment
 from lti_tool.models import Favourite
-from lti_tool.models import Interaction
 from lti_tool.models import LearnerInterest
 from lti_tool.models import LtiIdentity
 from lti_tool.models import Payment
@@ -63,7 +60,8 @@ class Erasure:
     failed_plugins: list[str] = field(default_factory=list)
 
 
-def _iso(value: dt.datetime | None) -> str | None:
+def export_instant(value: dt.datetime | None) -> str | None:
+    """An instant as an export writes it: ISO 8601 in UTC, with a Z."""
     return None if value is None else value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
@@ -94,7 +92,7 @@ def export_person(user: User) -> dict[str, t.Any]:
         .where(Enrollment.user_id == user.id)
     ).all()
     return {
-        "exported_at": _iso(dt.datetime.now(dt.UTC)),
+        "exported_at": export_instant(dt.datetime.now(dt.UTC)),
         "person": {
             "id": user.id,
             "name": user.name,
@@ -102,8 +100,8 @@ def export_person(user: User) -> dict[str, t.Any]:
             "timezone": user.timezone,
             "languages": list(user.languages or []),
             "roles": [str(role.role) for role in user.roles],
-            "email_verified_at": _iso(user.email_verified_at),
-            "created_at": _iso(user.created_at),
+            "email_verified_at": export_instant(user.email_verified_at),
+            "created_at": export_instant(user.created_at),
         },
         "lti_identities": [
             {"issuer": identity.issuer, "sub": identity.sub} for identity in user.identities
@@ -133,8 +131,8 @@ def export_person(user: User) -> dict[str, t.Any]:
                 "uid": b.uid,
                 "as": "learner" if b.learner_id == user.id else "tutor",
                 "subject": b.subject.name,
-                "start_utc": _iso(b.start_at),
-                "end_utc": _iso(b.end_at),
+                "start_utc": export_instant(b.start_at),
+                "end_utc": export_instant(b.end_at),
                 "state": b.state.value,
                 "price_cents": b.price_cents,
                 "currency": b.currency,
@@ -158,14 +156,6 @@ def export_person(user: User) -> dict[str, t.Any]:
                 sa.select(Review)
                 .join(Booking, Booking.id == Review.booking_id)
                 .where(Booking.learner_id == user.id)
-            )
-        ],
-        "chat_messages_sent": [
-            {"booking_id": m.booking_id, "sent_at": _iso(m.sent_at), "body": m.body}
-            for m in session.scalars(
-                sa.select(ChatMessage)
-                .where(ChatMessage.sender_id == user.id)
-                .order_by(ChatMessage.id)
             )
         ],
         "plugins": _plugin_parts(user),
@@ -196,7 +186,9 @@ def erase_person(user: User, *, now: dt.datetime, cancel_upcoming: bool = False)
     running = [booking for booking in open_ones if booking.start_at <= now]
     if running:
         ends = max(booking.end_at for booking in running)
-        raise ErasureRefused(f"a session is in progress until {_iso(ends)}; erase after it ends")
+        raise ErasureRefused(
+            f"a session is in progress until {export_instant(ends)}; erase after it ends"
+        )
     if open_ones and not cancel_upcoming:
         raise ErasureRefused(
             f"{len(open_ones)} upcoming session(s) are still open; cancel them first or "
@@ -215,9 +207,12 @@ def erase_person(user: User, *, now: dt.datetime, cancel_upcoming: bool = False)
     erasure = Erasure(user.id)
     # Called one plugin at a time, so one plugin's failure does not keep the others from
     # removing their copies.
+    offered = {"user": user, "booking_ids": booking_ids}
     for implementation in pm.hook.person_erased.get_hookimpls():
+        # Like pluggy itself, hand each implementation only the arguments it names.
+        arguments = {name: offered[name] for name in implementation.argnames}
         try:
-            implementation.function(user=user, booking_ids=booking_ids)
+            implementation.function(**arguments)
         except Exception:
             log.exception(
                 "plugin %s could not erase person %s", implementation.plugin_name, user.id
@@ -237,7 +232,7 @@ def _erase(session: sa.orm.Session, user: User) -> None:
     user.is_active = False
     # A new token ends every calendar feed that was handed out.
     user.calendar_token = secrets.token_urlsafe(32)
-    for model in (LtiIdentity, LearnerInterest, Favourite, Interaction):
+    for model in (LtiIdentity, LearnerInterest, Favourite):
         session.execute(sa.delete(model).where(model.user_id == user.id))
     profile = user.tutor_profile
     if profile is not None:
@@ -251,7 +246,6 @@ def _erase(session: sa.orm.Session, user: User) -> None:
         .where(Review.booking_id.in_(sa.select(Booking.id).where(Booking.learner_id == user.id)))
         .values(comment="")
     )
-    session.execute(sa.update(ChatMessage).where(ChatMessage.sender_id == user.id).values(body=""))
     entries = session.scalars(
         sa.select(AuditEntry).where(
             AuditEntry.entity_type == "booking", AuditEntry.entity_id.in_(booking_ids)
@@ -263,20 +257,12 @@ def _erase(session: sa.orm.Session, user: User) -> None:
 
 
 def sweep(now: dt.datetime) -> dict[str, int]:
-    """Delete what has outlived its retention period: room chat of sessions that ended more
-    than ``chat_retention_days`` ago, then whatever plugins keep for a limited time.
+    """Delete what has outlived its retention period: each plugin sweeps its own data (the
+    video plugin, room chat past ``chat_retention_days`` and recordings).
 
     :returns: how many items of each kind were deleted.
     """
-    deleted: dict[str, int] = {"chat_messages": 0}
-    days = int(current_app.config.get("CHAT_RETENTION_DAYS", 0))
-    if days:
-        ended = sa.select(Booking.id).where(Booking.end_at < now - dt.timedelta(days=days))
-        with write_transaction(db.session()) as session:
-            result = session.execute(
-                sa.delete(ChatMessage).where(ChatMessage.booking_id.in_(ended))
-            )
-            deleted["chat_messages"] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    deleted: dict[str, int] = {}
     for answer in pm.hook.retention_sweep(now=now):
         for kind, count in (answer or {}).items():
             deleted[kind] = deleted.get(kind, 0) + count

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 from lti_tool.models.activity import AuditEntry
-from lti_tool.models.activity import ChatMessage
 from lti_tool.models.activity import Payment
 from lti_tool.models.activity import PaymentRefund
-from lti_tool.models.activity import PayoutAccount
-from lti_tool.models.activity import WebhookEvent
 from lti_tool.models.base import Base
 from lti_tool.models.base import TimestampMixin
 from lti_tool.models.base import UTCDateTime
@@ -18,7 +15,6 @@ from lti_tool.models.bookings import Booking
 from lti_tool.models.bookings import BookingState
 from lti_tool.models.bookings import Review
 from lti_tool.models.interests import Favourite
-from lti_tool.models.interests import Interaction
 from lti_tool.models.interests import LearnerInterest
 from lti_tool.models.limits import RateCount
 from lti_tool.models.lti import Course
@@ -46,17 +42,14 @@ __all__ = [
     "Base",
     "Booking",
     "BookingState",
-    "ChatMessage",
     "Course",
     "Deployment",
     "Enrollment",
     "Favourite",
-    "Interaction",
     "LearnerInterest",
     "LtiIdentity",
     "Payment",
     "PaymentRefund",
-    "PayoutAccount",
     "RateCount",
     "Registration",
     "RegistrationInvite",
@@ -71,7 +64,6 @@ __all__ = [
     "UsedNonce",
     "User",
     "UserRole",
-    "WebhookEvent",
     "db",
     "utcnow",
 ]

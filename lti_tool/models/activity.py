@@ -1,5 +1,5 @@
-"""What happened: the audit log, payments and their refunds, tutors' payout accounts, webhook
-deliveries and room chat.
+"""What happened: the audit log, and payments with their refunds (the ledger every payment
+provider writes and the core's pages read; a provider's own tables live in its plugin).
 
 Every amount is an integer in the minor unit of its currency (see :mod:`lti_tool.money`),
 whatever the ``_cents`` suffix of its name says.
@@ -92,48 +92,3 @@ class PaymentRefund(TimestampMixin, Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     attempt: Mapped[int] = mapped_column(default=1)
     retry_of_id: Mapped[int | None] = mapped_column(ForeignKey("payment_refunds.id"))
-
-
-class PayoutAccount(TimestampMixin, Base):
-    """A tutor's account with a payment provider, and whether it can receive money yet."""
-
-    __tablename__ = "payout_accounts"
-    __table_args__ = (UniqueConstraint("provider", "tutor_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    provider: Mapped[str] = mapped_column(String(40))
-    tutor_id: Mapped[int] = mapped_column(ForeignKey("tutor_profiles.id", ondelete="CASCADE"))
-    request_key: Mapped[str] = mapped_column(String(64))
-    """Random, so creating the account is idempotent across retries yet never collides with
-    another site (or this one after a database reset) sharing the provider account."""
-    account_id: Mapped[str | None] = mapped_column(String(255), unique=True)
-    payable: Mapped[bool] = mapped_column(default=False)
-    """The provider accepts this account as the destination of a payment."""
-    disabled_reason: Mapped[str | None] = mapped_column(String(120))
-
-
-class WebhookEvent(Base):
-    """Provider events already processed, so a redelivery changes nothing."""
-
-    __tablename__ = "webhook_events"
-    __table_args__ = (UniqueConstraint("provider", "event_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    provider: Mapped[str] = mapped_column(String(40))
-    event_id: Mapped[str] = mapped_column(String(255))
-    event_type: Mapped[str] = mapped_column(String(80))
-    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-
-class ChatMessage(Base):
-    """A chat line in a booking's room. ``client_message_id`` makes resending harmless."""
-
-    __tablename__ = "chat_messages"
-    __table_args__ = (UniqueConstraint("booking_id", "sender_id", "client_message_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id"), index=True)
-    sender_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    client_message_id: Mapped[str] = mapped_column(String(64))
-    body: Mapped[str] = mapped_column(Text)
-    sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

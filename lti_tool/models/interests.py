@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import ForeignKey
-from sqlalchemy import Index
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
@@ -39,21 +38,3 @@ class Favourite(Base):
         ForeignKey("tutor_profiles.id", ondelete="CASCADE"), primary_key=True
     )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-
-class Interaction(Base):
-    """A weighted learner-tutor signal brought in from another platform's history.
-
-    Bookings, ratings and favourites made here are read from their own tables; this table
-    holds what was imported.
-    """
-
-    __tablename__ = "interactions"
-    __table_args__ = (Index("ix_interactions_pair", "user_id", "tutor_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    tutor_id: Mapped[int] = mapped_column(ForeignKey("tutor_profiles.id", ondelete="CASCADE"))
-    weight: Mapped[float] = mapped_column(default=1.0)
-    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    source: Mapped[str] = mapped_column(String(40), default="import")

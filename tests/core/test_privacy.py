@@ -3,7 +3,6 @@ person is left anywhere, and tutors' histories still add up."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import typing as t
 
@@ -17,13 +16,10 @@ from lti_tool.cli import cli
 from lti_tool.models import Base
 from lti_tool.models import Booking
 from lti_tool.models import BookingState
-from lti_tool.models import ChatMessage
 from lti_tool.models import Review
 from lti_tool.models import User
 from lti_tool.models import db
 from tests.booking import install_clock
-from tests.tutors import make_booking
-from tests.tutors import make_tutor
 from tests.tutors import make_user
 
 
@@ -118,38 +114,6 @@ def test_export_needs_exactly_one_way_to_name_the_person(app: Flask) -> None:
     assert neither.exit_code == 2 and "exactly one" in neither.output
     assert both.exit_code == 2
     assert huge.exit_code == 2
-
-
-def chat_line(booking: Booking, sender_id: int, body: str) -> None:
-    db.session.add(
-        ChatMessage(
-            booking_id=booking.id, sender_id=sender_id, client_message_id=body[:8], body=body
-        )
-    )
-    db.session.commit()
-
-
-def test_the_sweep_deletes_chat_past_its_retention_only(app: Flask) -> None:
-    clock = install_clock(app, dt.datetime(2031, 6, 1, 12, tzinfo=dt.UTC))
-    tutor, learner = make_tutor(), make_user()
-    old = make_booking(tutor, learner, clock.now - dt.timedelta(days=366))
-    recent = make_booking(tutor, learner, clock.now - dt.timedelta(days=364))
-    chat_line(old, learner.id, "old words")
-    chat_line(recent, learner.id, "recent words")
-    runner = app.test_cli_runner()
-
-    swept = runner.invoke(cli, ["privacy", "sweep"])
-
-    assert swept.exit_code == 0, swept.output
-    assert "1 chat messages deleted." in swept.output
-    assert list(db.session.scalars(sa.select(ChatMessage.body))) == ["recent words"]
-
-    app.config["CHAT_RETENTION_DAYS"] = 0
-    clock.advance(days=1000)
-    kept = runner.invoke(cli, ["privacy", "sweep"])
-
-    assert "0 chat messages deleted." in kept.output
-    assert list(db.session.scalars(sa.select(ChatMessage.body))) == ["recent words"]
 
 
 def test_a_plugin_that_cannot_erase_is_named_and_the_others_still_run(

@@ -15,6 +15,7 @@ from cryptography.fernet import Fernet
 from flask import Flask
 
 import lti_tool.cli
+from lti_tool import database
 from lti_tool import sealing
 from lti_tool.config import ConfigError
 from lti_tool.config import load_config
@@ -286,7 +287,7 @@ def test_migration_seals_plaintext_rows_and_downgrade_opens_them(empty_database:
                 2: {"dynamic_registration": {"product_family_code": "moodle"}},
             }
 
-            flask_migrate.upgrade()
+            database.upgrade()
             assert db.session.get(ToolKey, 1).private_key_pem == PLAIN_PEM  # type: ignore[union-attr]
             db.session.rollback()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import typing as t
 from collections.abc import Callable
+from pathlib import Path
 
 import click
 from flask import Blueprint
@@ -17,6 +18,7 @@ from flask import Blueprint
 from lti_tool import hookimpl
 from lti_tool.api import Booking
 from lti_tool_payment import ledger
+from lti_tool_payment import models  # noqa: F401  (its tables join the schema on load)
 from lti_tool_payment.provider import StripeProvider
 from lti_tool_payment.report import payments_group
 from lti_tool_payment.state import plugin_state
@@ -56,6 +58,11 @@ def booking_event(event: str, booking: Booking, detail: dict[str, t.Any]) -> Non
     reason = f"cancelled by the {who}: {detail.get('reason') or 'no reason given'}"
     held = ledger.payments_of(booking, ledger.HOLDING_MONEY)
     provider.refund(booking, sum(p.amount_cents for p in held), reason)
+
+
+@hookimpl
+def migration_directory() -> Path:
+    return Path(__file__).with_name("migrations")
 
 
 @hookimpl

@@ -27,11 +27,11 @@ from flask import has_request_context
 from flask import request
 from sqlalchemy.exc import IntegrityError
 
-from lti_tool.api import PayoutAccount
 from lti_tool.api import TutorProfile
 from lti_tool.api import db
 from lti_tool.api import write_transaction
 from lti_tool_payment import ledger
+from lti_tool_payment.models import PayoutAccount
 
 ONBOARDING_PATH = "/payments/stripe/onboarding"
 RETURN_PATH = "/payments/stripe/onboarding/return"

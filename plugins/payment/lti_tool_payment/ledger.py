@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from lti_tool.api import Booking
 from lti_tool.api import Payment
 from lti_tool.api import PaymentRefund
-from lti_tool.api import WebhookEvent
 from lti_tool.api import db
+from lti_tool_payment.models import WebhookEvent
 
 PROVIDER = "stripe"
 

@@ -23,13 +23,13 @@ from lti_tool.api import BookingState
 from lti_tool.api import Course
 from lti_tool.api import Deployment
 from lti_tool.api import Payment
-from lti_tool.api import PayoutAccount
 from lti_tool.api import TutorProfile
 from lti_tool.api import db
 from lti_tool.api import money
 from lti_tool_payment import amounts
 from lti_tool_payment import connect
 from lti_tool_payment import ledger
+from lti_tool_payment.models import PayoutAccount
 from lti_tool_payment.provider import StripeProvider
 from lti_tool_payment.state import plugin_state
 

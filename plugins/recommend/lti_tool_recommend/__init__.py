@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import typing as t
 from collections.abc import Callable
+from pathlib import Path
 
 import click
+import sqlalchemy as sa
 from flask import Blueprint
 
 from lti_tool import hookimpl
@@ -22,8 +24,11 @@ from lti_tool.api import TutorProfile
 from lti_tool.api import User
 from lti_tool.api import current_time
 from lti_tool.api import db
+from lti_tool.api import export_instant
+from lti_tool.api import write_transaction
 from lti_tool_recommend.api import bp
 from lti_tool_recommend.commands import recommend_group
+from lti_tool_recommend.models import Interaction
 from lti_tool_recommend.openapi import api_paths as recommendation_paths
 from lti_tool_recommend.reasons import reasons_for
 from lti_tool_recommend.serving import recommend
@@ -70,3 +75,31 @@ def register_blueprints(register: Callable[[Blueprint], None]) -> None:
 @hookimpl
 def api_paths() -> dict[str, dict[str, t.Any]]:
     return recommendation_paths()
+
+
+@hookimpl
+def migration_directory() -> Path:
+    return Path(__file__).with_name("migrations")
+
+
+@hookimpl
+def person_data(user: User) -> dict[str, t.Any]:
+    rows = db.session.scalars(
+        sa.select(Interaction).where(Interaction.user_id == user.id).order_by(Interaction.id)
+    )
+    history = [
+        {
+            "tutor_id": row.tutor_id,
+            "weight": row.weight,
+            "occurred_at": export_instant(row.occurred_at),
+            "source": row.source,
+        }
+        for row in rows
+    ]
+    return {"recommend": {"imported_history": history}}
+
+
+@hookimpl
+def person_erased(user: User) -> None:
+    with write_transaction() as session:
+        session.execute(sa.delete(Interaction).where(Interaction.user_id == user.id))

@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 from lti_tool.api import Booking
 from lti_tool.api import BookingState
 from lti_tool.api import Favourite
-from lti_tool.api import Interaction
 from lti_tool.api import LearnerInterest
 from lti_tool.api import Review
 from lti_tool.api import Subject
@@ -33,6 +32,7 @@ from lti_tool.api import tutor_ratings
 from lti_tool_recommend.features import identity
 from lti_tool_recommend.features import learner_features
 from lti_tool_recommend.features import tutor_features
+from lti_tool_recommend.models import Interaction
 
 RATING_WEIGHT = {1: 0.25, 2: 0.5, 3: 1.0, 4: 1.5, 5: 2.0}
 UNRATED_WEIGHT = 1.0

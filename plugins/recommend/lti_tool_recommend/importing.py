@@ -21,12 +21,12 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from lti_tool.api import Interaction
 from lti_tool.api import RoleName
 from lti_tool.api import TutorProfile
 from lti_tool.api import User
 from lti_tool.api import UserRole
 from lti_tool.api import write_transaction
+from lti_tool_recommend.models import Interaction
 
 COLUMNS = ("learner_external_id", "tutor_external_id", "weight", "timestamp")
 MAX_WEIGHT = 100.0

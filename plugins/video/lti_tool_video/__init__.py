@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import typing as t
 from collections.abc import Callable
+from pathlib import Path
 
 import click
 from flask import Blueprint
+from flask import current_app
 
 from lti_tool import hookimpl
 from lti_tool.api import RoomDescriptor
+from lti_tool_video import chat  # its tables join the schema when the plugin loads
 from lti_tool_video.commands import media_worker_command
 from lti_tool_video.recordings import delete_expired_recordings
 from lti_tool_video.recordings import delete_recordings_of
@@ -68,17 +71,33 @@ def register_commands(cli: click.Group) -> None:
 
 
 @hookimpl
+def migration_directory() -> Path:
+    return Path(__file__).with_name("migrations")
+
+
+@hookimpl
 def person_data(user: User) -> dict[str, t.Any]:
     from lti_tool.api import booking_ids_of
 
-    return {"video": {"recordings": [path.name for path in recordings_of(booking_ids_of(user))]}}
+    return {
+        "video": {
+            "chat_messages_sent": chat.sent_by(user.id),
+            "recordings": [path.name for path in recordings_of(booking_ids_of(user))],
+        }
+    }
 
 
 @hookimpl
 def person_erased(user: User, booking_ids: list[int]) -> None:
+    chat.blank_lines_of(user.id)
     delete_recordings_of(booking_ids)
 
 
 @hookimpl
 def retention_sweep(now: dt.datetime) -> dict[str, int]:
-    return {"recordings": delete_expired_recordings(now)}
+    # Chat's retention is a site-wide setting of the core, documented beside the others.
+    days = int(current_app.config.get("CHAT_RETENTION_DAYS", 0))
+    return {
+        "chat_messages": chat.delete_expired(now, days),
+        "recordings": delete_expired_recordings(now),
+    }

@@ -7,6 +7,7 @@ into a lookup of the line already stored, so every line exists once however ofte
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import typing as t
 
@@ -14,8 +15,11 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from lti_tool.api import MAX_ID
-from lti_tool.api import ChatMessage
+from lti_tool.api import Booking
 from lti_tool.api import db
+from lti_tool.api import export_instant
+from lti_tool.api import write_transaction
+from lti_tool_video.models import ChatMessage
 
 MAX_BODY = 2000
 HISTORY_LIMIT = 500
@@ -101,3 +105,33 @@ def history(booking_id: int, after_id: int = 0) -> list[dict[str, t.Any]]:
         .limit(HISTORY_LIMIT)
     ).all()
     return [as_dict(row) for row in rows]
+
+
+def sent_by(user_id: int) -> list[dict[str, t.Any]]:
+    """What a person wrote in rooms, for their export."""
+    rows = db.session.scalars(
+        sa.select(ChatMessage).where(ChatMessage.sender_id == user_id).order_by(ChatMessage.id)
+    )
+    return [
+        {"booking_id": m.booking_id, "sent_at": export_instant(m.sent_at), "body": m.body}
+        for m in rows
+    ]
+
+
+def blank_lines_of(user_id: int) -> None:
+    """Empty what an erased person wrote; the lines stay, so the other side's replies keep
+    their place in the conversation."""
+    with write_transaction() as session:
+        session.execute(
+            sa.update(ChatMessage).where(ChatMessage.sender_id == user_id).values(body="")
+        )
+
+
+def delete_expired(now: dt.datetime, days: int) -> int:
+    """Delete the chat of sessions that ended more than *days* before *now* (0 keeps all)."""
+    if not days:
+        return 0
+    ended = sa.select(Booking.id).where(Booking.end_at < now - dt.timedelta(days=days))
+    with write_transaction() as session:
+        result = session.execute(sa.delete(ChatMessage).where(ChatMessage.booking_id.in_(ended)))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

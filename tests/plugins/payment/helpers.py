@@ -9,16 +9,16 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from lti_tool_payment.models import PayoutAccount
+from lti_tool_payment.models import WebhookEvent
 from werkzeug.test import TestResponse
 
 from lti_tool.database import write_transaction
 from lti_tool.models import AuditEntry
 from lti_tool.models import Booking
 from lti_tool.models import Payment
-from lti_tool.models import PayoutAccount
 from lti_tool.models import TutorProfile
 from lti_tool.models import User
-from lti_tool.models import WebhookEvent
 from lti_tool.models import db
 from lti_tool.plugins import pm
 from tests.booking import make_subject

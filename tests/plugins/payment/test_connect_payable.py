@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import Flask
+from lti_tool_payment.models import PayoutAccount
 
 from lti_tool.models import Booking
-from lti_tool.models import PayoutAccount
 from lti_tool.models import db
 from lti_tool.plugins import pm
 from lti_tool.testing import app_in_context

@@ -19,7 +19,9 @@ from lti_tool.testing import make_test_app as make_app
 from .conftest import SECRET_KEY
 from .conftest import WEBHOOK_SECRET
 
-HOOKS = "booking_event, payment_provider, register_blueprints, register_commands"
+HOOKS = (
+    "booking_event, migration_directory, payment_provider, register_blueprints, register_commands"
+)
 
 
 def run(venv_bin: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -7,8 +7,8 @@ from urllib.parse import quote
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from lti_tool_payment.models import PayoutAccount
 
-from lti_tool.models import PayoutAccount
 from lti_tool.models import TutorProfile
 from lti_tool.models import db
 from lti_tool.plugins import pm

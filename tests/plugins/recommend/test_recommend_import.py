@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from lti_tool_recommend.commands import recommend_group
+from lti_tool_recommend.models import Interaction
 
-from lti_tool.models import Interaction
 from lti_tool.models import RoleName
 from lti_tool.models import TutorProfile
 from lti_tool.models import User

@@ -11,8 +11,8 @@ from flask import Flask
 from lti_tool.plugins import get_plugins
 
 HOOKS = (
-    "api_paths, booking_event, explain_recommendations, recommend_tutors, register_blueprints, "
-    "register_commands"
+    "api_paths, booking_event, explain_recommendations, migration_directory, person_data, "
+    "person_erased, recommend_tutors, register_blueprints, register_commands"
 )
 
 

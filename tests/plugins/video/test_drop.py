@@ -15,11 +15,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from lti_tool_video.models import ChatMessage
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 from playwright.sync_api import sync_playwright
-
-from lti_tool.models import ChatMessage
 
 from .stack import decoded
 from .stack import enter_room

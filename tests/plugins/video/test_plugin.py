@@ -25,8 +25,8 @@ from lti_tool_video.settings import read_settings
 from lti_tool.plugins import get_plugins
 
 HOOKS = (
-    "booking_event, person_data, person_erased, register_blueprints, register_commands, "
-    "register_socketio, retention_sweep, room_for_booking"
+    "booking_event, migration_directory, person_data, person_erased, register_blueprints, "
+    "register_commands, register_socketio, retention_sweep, room_for_booking"
 )
 
 

@@ -8,8 +8,8 @@ import typing as t
 import pytest
 import sqlalchemy as sa
 from lti_tool_video import tokens
+from lti_tool_video.models import ChatMessage
 
-from lti_tool.models import ChatMessage
 from lti_tool.models import db
 
 from .world import Refused
