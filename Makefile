@@ -25,8 +25,10 @@ run: install
 	$(BIN)/lti-tool recommend train --if-due
 	@echo ""
 	@echo "Open http://127.0.0.1:5000/ for the site, /dev/sign-in to act as any demo person,"
-	@echo "and /dev/lms to launch the tool from a mock LMS course. Ctrl-C stops the server."
-	$(BIN)/lti-tool serve --host 127.0.0.1 --port 5000
+	@echo "and /dev/lms to launch the tool from a mock LMS course. Ctrl-C stops the server"
+	@echo "and its background worker (grades, refunds, e-mails, reminders)."
+	$(BIN)/lti-tool worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+		$(BIN)/lti-tool serve --host 127.0.0.1 --port 5000
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -15,6 +15,7 @@ Grouped by what it is for:
 - tutoring: the booking service and its errors, the clock, free slots, tutors' policies and
   settings, ratings, money;
 - plugins: :data:`hooks` to ask the other plugins a question, :func:`plugin_settings`;
+  background jobs (:func:`job` registers a handler, :func:`enqueue` asks for a run);
 - LTI: the product base class and the pieces an LMS plugin's registration document uses;
 - the room, payments and privacy contracts; rate limits.
 """
@@ -38,6 +39,9 @@ from lti_tool.booking import booking_service
 from lti_tool.booking import current_time
 from lti_tool.config import ConfigError
 from lti_tool.database import write_transaction
+from lti_tool.jobs import JobRefused
+from lti_tool.jobs import enqueue
+from lti_tool.jobs import job
 from lti_tool.lti.claims import ClaimMapper
 from lti_tool.lti.launch import DEEP_LINKING_REQUEST
 from lti_tool.lti.launch import RESOURCE_LINK_REQUEST
@@ -155,6 +159,7 @@ __all__ = [
     "Course",
     "Deployment",
     "Favourite",
+    "JobRefused",
     "Key",
     "Launch",
     "LearnerInterest",
@@ -189,6 +194,7 @@ __all__ = [
     "db",
     "digest",
     "end_every_session",
+    "enqueue",
     "error_response",
     "export_instant",
     "forget_emit_reach",
@@ -196,6 +202,7 @@ __all__ = [
     "first_free_slots",
     "free_slots",
     "hooks",
+    "job",
     "last_emit_reach",
     "load_tutors",
     "local_path",

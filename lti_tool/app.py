@@ -11,9 +11,11 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lti_tool import database
+from lti_tool import metrics
 from lti_tool import realtime
 from lti_tool import sealing
 from lti_tool.config import load_config
+from lti_tool.jobs import queue
 from lti_tool.lti.product import ProductRegistry
 from lti_tool.plugins import load_plugins
 from lti_tool.plugins import pm
@@ -60,6 +62,8 @@ def create_app(config: Mapping[str, t.Any] | None = None) -> Flask:
     sealing.init_app(app)
     database.init_app(app)
     realtime.init_app(app)
+    queue.init_app(app)
+    metrics.init_app(app)
 
     products = ProductRegistry()
     pm.hook.lms_products(register=products.register)
@@ -69,9 +73,11 @@ def create_app(config: Mapping[str, t.Any] | None = None) -> Flask:
     from lti_tool.web import errors
     from lti_tool.web import input_guard
     from lti_tool.web import money_filters
+    from lti_tool.web import request_log
     from lti_tool.web import security
 
     errors.init_app(app)
+    request_log.init_app(app)
     input_guard.init_app(app)
     csrf.init_app(app)
     money_filters.init_app(app)

@@ -15,6 +15,8 @@ from flask.cli import with_appcontext
 from lti_tool import money
 from lti_tool.config import ConfigError
 from lti_tool.config import load_config
+from lti_tool.jobs.commands import jobs_group
+from lti_tool.jobs.commands import worker_command
 from lti_tool.lti.commands import COMMAND_GROUPS
 from lti_tool.plugins import PluginLoadError
 from lti_tool.plugins import get_plugins
@@ -174,7 +176,7 @@ def export_bookings_command(fmt: str, output: str | None) -> None:
     click.echo(f"Wrote {count} bookings to {output}.", err=True)
 
 
-for _group in COMMAND_GROUPS:
+for _group in (*COMMAND_GROUPS, jobs_group, worker_command):
     cli.add_command(_group)
 
 

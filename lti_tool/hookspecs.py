@@ -231,9 +231,10 @@ def booking_event(event: str, booking: Booking, detail: dict[str, t.Any]) -> Non
     """React to a booking's state change.
 
     Called after the change is committed, once per transition: ``held``, ``confirmed``,
-    ``rescheduled``, ``cancelled``, ``expired``, ``completed``, ``no_show``. Use it for
-    notifications, gradebook passback, refunds or analytics. An exception here is logged and
-    does not undo the change.
+    ``rescheduled``, ``cancelled``, ``expired``, ``completed``, ``no_show``. Use it for what
+    may be lost in a crash (closing a room that is open right now, a cache); anything that
+    must happen (a grade, a refund, an e-mail) belongs in ``booking_jobs``. An exception here
+    is logged and does not undo the change.
 
     :param event: the name of the transition.
     :param booking: the booking after the change.
@@ -243,6 +244,28 @@ def booking_event(event: str, booking: Booking, detail: dict[str, t.Any]) -> Non
         when the price changed. The same detail is kept in the booking's audit row.
 
     .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def booking_jobs(
+    event: str, booking: Booking, detail: dict[str, t.Any], enqueue: t.Callable[..., int | None]
+) -> None:
+    """Ask for the background jobs a booking's state change calls for.
+
+    Called inside the transaction that makes the change, once per transition (the events of
+    ``booking_event``), before it commits: the jobs are committed with the change or not at
+    all, and run afterwards in a worker, retried until they succeed. Only enqueue here; do
+    no I/O and raise nothing, since an exception rolls the change itself back.
+
+    :param event: the name of the transition, as for ``booking_event``.
+    :param booking: the booking after the change, not yet committed.
+    :param detail: as for ``booking_event``.
+    :param enqueue: ``enqueue(name, key=..., delay=..., **args)`` adds the job *name* (a
+        handler registered with ``lti_tool.api.job``) with JSON-ready *args*; a *key* that
+        exists already adds nothing.
+
+    .. versionadded:: 0.3
     """
 
 

@@ -47,12 +47,14 @@ def main(argv: list[str]) -> None:
     from lti_tool.config import ConfigError
     from lti_tool.plugins import PluginLoadError
     from lti_tool.realtime import socketio
+    from lti_tool.web.request_log import configure_logging
 
     try:
         app = create_app({"async_mode": mode})
     except (ConfigError, PluginLoadError) as exc:
         print(f"Error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+    configure_logging(app)
     print(f"Serving on http://{host}:{port}/ ({mode})", flush=True)
     options: dict[str, object] = {"log_output": False}
     if mode == "eventlet":

@@ -37,6 +37,7 @@ def make_test_app(database_url: str, **overrides: t.Any) -> Flask:
         "testing": True,
         "redis_url": "",
         "realtime_diagnostics": True,
+        "jobs_queue": "memory",
         **overrides,
     }
     return create_app(config)

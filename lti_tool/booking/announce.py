@@ -1,4 +1,5 @@
-"""Telling plugins about a booking's change of state, after it is committed."""
+"""Telling plugins about a booking's change of state: the jobs it calls for, inside its
+transaction, and the change itself once it is committed."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from collections.abc import Callable
 from collections.abc import Sequence
 
 import pluggy
+from sqlalchemy.orm import Session
 
+from lti_tool import jobs
 from lti_tool.models import Booking
 
 log = logging.getLogger(__name__)
@@ -36,6 +39,15 @@ def announce(hook: pluggy.HookRelay, announcements: Sequence[Announcement]) -> N
         for impl in reversed(impls):
             args = [kwargs[name] for name in impl.argnames]
             _logged(functools.partial(impl.function, *args), event, booking, impl.plugin_name)
+
+
+def plan_jobs(
+    hook: pluggy.HookRelay, session: Session, announcements: Sequence[Announcement]
+) -> None:
+    """Ask ``booking_jobs`` for the jobs of each announcement, in *session*'s transaction."""
+    enqueue = functools.partial(jobs.enqueue, session=session)
+    for event, booking, detail in announcements:
+        hook.booking_jobs(event=event, booking=booking, detail=detail, enqueue=enqueue)
 
 
 def _logged(call: Callable[[], object], event: str, booking: Booking, who: str) -> None:

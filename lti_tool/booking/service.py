@@ -26,6 +26,7 @@ from lti_tool.booking import writes
 from lti_tool.booking.announce import Announcement
 from lti_tool.booking.announce import Detail
 from lti_tool.booking.announce import announce
+from lti_tool.booking.announce import plan_jobs
 from lti_tool.booking.clock import Clock
 from lti_tool.booking.clock import app_clock
 from lti_tool.booking.clock import as_utc
@@ -346,6 +347,7 @@ class BookingService:
             try:
                 with write_transaction(self.session):
                     result, news = work()
+                    plan_jobs(self.hook, self.session, news)
                 break
             except sa.exc.DBAPIError as exc:
                 if attempt == ATTEMPTS or not writes.is_transient(exc):

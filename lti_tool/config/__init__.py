@@ -110,6 +110,16 @@ def _database_url(value: Any) -> str:
     return url.render_as_string(hide_password=False)
 
 
+def _jobs_queue(value: Any) -> str:
+    text = _string(value).strip()
+    if text in ("", "memory", "redis") or (text.startswith("sqlite:") and len(text) > 7):
+        return text
+    raise ValueError(
+        f"expected empty (Redis when redis_url is set, else a SQLite file beside the "
+        f"database), memory, redis or sqlite:<path>; got {text!r}"
+    )
+
+
 def _redis_url(value: Any) -> str:
     text = _string(value).strip()
     if text and not text.startswith(("redis://", "rediss://", "unix://")):
@@ -181,6 +191,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("session_lifetime_hours", _positive_integer),
     Setting("max_request_bytes", _positive_integer),
     Setting("chat_retention_days", _non_negative_integer),
+    Setting("jobs_queue", _jobs_queue),
+    Setting("jobs_lease_seconds", _positive_integer),
+    Setting("metrics_token", _string),
 )
 _BY_NAME = {setting.name: setting for setting in SETTINGS}
 

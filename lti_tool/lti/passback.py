@@ -5,10 +5,18 @@ attendance goes to the line item of the course's activity for that subject: 1 of
 session that took place, 0 of 1 for one the learner missed. Each attempt is logged and leaves
 an audit row on the booking (``grade_posted``, ``grade_failed`` or ``grade_skipped``) saying
 what happened.
+
+Posting is a background job (``gradebook.post_attendance``), asked for in the transaction that
+ends the session. A platform that is down or overloaded (no answer, 408, 429, 5xx) gets the
+score again later; one that refuses it (another 4xx) does not. Every attempt carries the
+instant the session ended as the score's timestamp, so a platform that got the score from an
+attempt whose answer was lost keeps it once: AGS platforms ignore a score no newer than the
+one they hold.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import typing as t
 from dataclasses import dataclass
@@ -17,6 +25,7 @@ import sqlalchemy as sa
 
 from lti_tool.booking import current_time
 from lti_tool.database import write_transaction
+from lti_tool.jobs import JobRefused
 from lti_tool.lti import activities
 from lti_tool.lti.activities import Activity
 from lti_tool.lti.grading import Grading
@@ -33,6 +42,8 @@ log = logging.getLogger("lti_tool.lti.passback")
 #: Booking events that end a session, and the score each one is worth.
 ATTENDANCE: t.Mapping[str, float] = {"completed": 1.0, "no_show": 0.0}
 SCORE_MAXIMUM = 1.0
+#: Answers that say "not now" rather than "no".
+RETRYABLE = frozenset({408, 425, 429})
 
 
 @dataclass(frozen=True)
@@ -46,14 +57,23 @@ class Skip(Exception):
     """Nothing can be posted for this booking; the message says why."""
 
 
-def post_attendance(booking: Booking, event: str) -> Outcome | None:
-    """Post the attendance score of *booking* (just moved to *event*); None for an event
-    that carries no grade or a booking made outside any LMS course."""
-    if event not in ATTENDANCE or booking.course_id is None:
+def is_graded(event: str, booking: Booking) -> bool:
+    return event in ATTENDANCE and booking.course_id is not None
+
+
+def post_attendance(booking: Booking, event: str, at: dt.datetime) -> Outcome | None:
+    """Post the attendance score of *booking* (moved to *event* at *at*); None for an event
+    that carries no grade or a booking made outside any LMS course.
+
+    :raises PlatformServiceError: the platform could not take the score now; worth another
+        try later (the failure is already recorded).
+    :raises JobRefused: the platform refused the score; another try would be refused too.
+    """
+    if not is_graded(event, booking):
         return None
     detail: dict[str, t.Any] = {"event": event, "course_id": booking.course_id}
     try:
-        detail.update(_post(booking, ATTENDANCE[event]))
+        detail.update(_post(booking, ATTENDANCE[event], at))
         outcome = Outcome("grade_posted", detail)
         log.info("attendance of booking %s posted to %s", booking.id, detail.get("lineitem"))
     except Skip as exc:
@@ -63,11 +83,15 @@ def post_attendance(booking: Booking, event: str) -> Outcome | None:
         error = {"error": str(exc), "status": exc.status, "body": exc.body[:500]}
         outcome = Outcome("grade_failed", {**detail, **error})
         log.warning("attendance of booking %s could not be posted: %s", booking.id, exc)
+        _audit(booking, outcome)
+        if exc.status is None or exc.status in RETRYABLE or exc.status >= 500:
+            raise
+        raise JobRefused(f"the platform refused the score ({exc.status})") from exc
     _audit(booking, outcome)
     return outcome
 
 
-def _post(booking: Booking, score_given: float) -> dict[str, t.Any]:
+def _post(booking: Booking, score_given: float, at: dt.datetime) -> dict[str, t.Any]:
     course = db.session.get(Course, booking.course_id)
     if course is None or course.deployment is None:
         raise Skip("the course was not launched from an LMS")
@@ -97,7 +121,7 @@ def _post(booking: Booking, score_given: float) -> dict[str, t.Any]:
         user_id=user_id,
         score_given=score_given,
         score_maximum=SCORE_MAXIMUM,
-        timestamp=current_time(),
+        timestamp=at,
     )
     grading.post_score(lineitem, score)
     return {

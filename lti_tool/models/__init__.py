@@ -16,6 +16,8 @@ from lti_tool.models.bookings import BookingState
 from lti_tool.models.bookings import Review
 from lti_tool.models.interests import Favourite
 from lti_tool.models.interests import LearnerInterest
+from lti_tool.models.jobs import Job
+from lti_tool.models.jobs import JobState
 from lti_tool.models.limits import RateCount
 from lti_tool.models.lti import Course
 from lti_tool.models.lti import Deployment
@@ -50,6 +52,8 @@ __all__ = [
     "LtiIdentity",
     "Payment",
     "PaymentRefund",
+    "Job",
+    "JobState",
     "RateCount",
     "Registration",
     "RegistrationInvite",

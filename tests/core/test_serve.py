@@ -84,7 +84,7 @@ class Server:
                     pytrace=False,
                 )
             try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=1) as response:
+                with urllib.request.urlopen(self.url + "/readyz", timeout=1) as response:
                     body: dict[str, Any] = json.load(response)
                     return body
             except urllib.error.HTTPError as exc:
@@ -94,7 +94,7 @@ class Server:
                 last_error = repr(exc)
             time.sleep(0.05)
         pytest.fail(
-            f"/healthz did not answer within {START_TIMEOUT:.0f} s ({last_error})\n{self.log()}",
+            f"/readyz did not answer within {START_TIMEOUT:.0f} s ({last_error})\n{self.log()}",
             pytrace=False,
         )
 
@@ -162,7 +162,12 @@ def test_serve_answers_socketio_on_both_transports(
 ) -> None:
     with serving(tmp_path, async_mode, served_database) as server:
         health = server.wait_until_healthy()
-        assert health == {"status": "ok", "database": "ok", "redis": "not configured"}
+        assert health == {
+            "status": "ok",
+            "database": "ok",
+            "redis": "not configured",
+            "queue": "ok",
+        }
 
         # None is the client's default: long-polling first, then the upgrade to websocket.
         for transports in (None, ["websocket"]):

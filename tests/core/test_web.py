@@ -23,21 +23,6 @@ def test_home_shows_demo_tutors_and_local_assets(app: Flask, client: FlaskClient
     css.close()
 
 
-def test_healthz_reports_database(client: FlaskClient) -> None:
-    response = client.get("/healthz")
-    assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "ok", "redis": "not configured"}
-
-
-def test_healthz_fails_when_redis_is_unreachable(app: Flask, client: FlaskClient) -> None:
-    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"
-    response = client.get("/healthz")
-    assert response.status_code == 503
-    assert response.json is not None
-    assert response.json["redis"].startswith("error")
-    assert response.json["database"] == "ok"
-
-
 def test_api_errors_are_json(client: FlaskClient) -> None:
     response = client.get("/api/v1/nothing-here")
     assert response.status_code == 404

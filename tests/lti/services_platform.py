@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 import typing as t
 from dataclasses import dataclass
 from dataclasses import field
@@ -91,7 +92,15 @@ class Scores:
 
     items: dict[str, dict[str, t.Any]] = field(default_factory=dict)
     posted: list[dict[str, t.Any]] = field(default_factory=list)
+    """Every score accepted, in order, as posted."""
+    results: dict[tuple[str, str], dict[str, t.Any]] = field(default_factory=dict)
+    """The gradebook: per (line item, user), the newest score. As AGS asks of a platform, a
+    score whose timestamp is not newer than the one held changes nothing."""
     refuse_scores_with: int | None = None
+    stall_after_recording: threading.Event | None = None
+    """When set, a score is recorded, then its answer waits until this event is set: the
+    effect happened, and the poster does not know yet."""
+    recorded: threading.Event = field(default_factory=threading.Event)
 
     def url(self, platform: AdvantagePlatform, number: str) -> str:
         return f"{platform.lineitems_url}/{number}/lineitem?{LINEITEM_QUERY}"
@@ -180,6 +189,12 @@ class _Ags(AssignmentsGradesService):
         if given is not None and (maximum is None or not 0 <= given <= maximum):
             raise LtiServiceException("scoreGiven needs a scoreMaximum at least as large", 400)
         self.store.posted.append({"line_item": line_item_id, "score": score})
+        held = self.store.results.get((line_item_id, score["userId"]))
+        if held is None or dt.datetime.fromisoformat(held["timestamp"]) < stamp:
+            self.store.results[(line_item_id, score["userId"])] = score
+        self.store.recorded.set()
+        if self.store.stall_after_recording is not None:
+            self.store.stall_after_recording.wait(timeout=60)
         return UpdateScoreStatus.SUCCESS
 
     def get_results(self, line_item_id: str, page: int = 1, **kwargs: t.Any) -> TPage:

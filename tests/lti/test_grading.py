@@ -5,9 +5,16 @@ item."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import signal
+import subprocess
+import sys
+import threading
+import time
 import typing as t
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -15,6 +22,7 @@ from flask import Flask
 
 from lti_tool.booking import booking_service
 from lti_tool.database import write_transaction
+from lti_tool.jobs.runner import run_due
 from lti_tool.lti import activities
 from lti_tool.lti import claims as c
 from lti_tool.lti.product import Product
@@ -22,6 +30,8 @@ from lti_tool.models import AuditEntry
 from lti_tool.models import Booking
 from lti_tool.models import BookingState
 from lti_tool.models import Course
+from lti_tool.models import Job
+from lti_tool.models import JobState
 from lti_tool.models import Registration
 from lti_tool.models import Subject
 from lti_tool.models import TutorProfile
@@ -88,8 +98,11 @@ def finish(booking_id: int, clock: FakeClock, event: str = "completed") -> Booki
     assert booking is not None
     clock.now = booking.end_at + dt.timedelta(minutes=1)
     if event == "completed":
-        return booking_service().complete(booking)
-    return booking_service().mark_no_show(booking)
+        ended = booking_service().complete(booking)
+    else:
+        ended = booking_service().mark_no_show(booking)
+    run_due()
+    return ended
 
 
 def outcomes(booking_id: int) -> list[AuditEntry]:
@@ -214,6 +227,45 @@ def test_a_refused_score_is_recorded_and_the_session_stays_completed(
     assert booking.state == BookingState.COMPLETED
     (outcome,) = outcomes(booking.id)
     assert outcome.action == "grade_failed" and outcome.detail["status"] == 422
+    # A refusal is final: the job is not tried again, however long one waits.
+    (job,) = db.session.scalars(sa.select(Job)).all()
+    assert (job.state, job.attempts) == (JobState.FAILED, 1)
+    clock.now += dt.timedelta(days=1)
+    assert run_due() == 0 and lms.platform.scores.posted == []
+
+
+def test_a_platform_that_is_down_gets_the_score_once_it_is_back(
+    lms: AdvantageTool, tutor: TutorProfile, clock: FakeClock
+) -> None:
+    lineitem = lms.platform.scores.add(lms.platform, label="A", scoreMaximum=1)
+    lms.platform.scores.refuse_scores_with = 503
+    learner_launch(lms, lineitem)
+    booking = finish(book(lms, tutor, at(7, 9)), clock)
+    ended_at = clock.now
+
+    # Down: the attempt is recorded and the job waits, not due again before its pause.
+    assert [o.action for o in outcomes(booking.id)] == ["grade_failed"]
+    assert lms.platform.scores.posted == []
+    assert run_due() == 0
+    clock.now += dt.timedelta(seconds=31)
+    assert run_due() == 1
+    assert [o.action for o in outcomes(booking.id)] == ["grade_failed", "grade_failed"]
+
+    # Back: the next attempt, after a longer pause, posts the score; nothing posts it again.
+    lms.platform.scores.refuse_scores_with = None
+    clock.now += dt.timedelta(seconds=30)
+    assert run_due() == 0
+    clock.now += dt.timedelta(seconds=31)
+    assert run_due() == 1
+    clock.now += dt.timedelta(days=2)
+    assert run_due() == 0
+    (posted,) = lms.platform.scores.posted
+    assert posted["line_item"] == "1" and posted["score"]["scoreGiven"] == 1
+    # The score says when the session ended, not when the platform came back.
+    assert dt.datetime.fromisoformat(posted["score"]["timestamp"]) == ended_at
+    assert [o.action for o in outcomes(booking.id)][-1] == "grade_posted"
+    (job,) = db.session.scalars(sa.select(Job)).all()
+    assert (job.state, job.attempts) == (JobState.DONE, 3)
 
 
 def test_an_ungraded_activity_posts_nothing(
@@ -256,3 +308,105 @@ def test_a_booking_outside_any_course_is_not_graded(
     assert lms.platform.requests_to("/token") == []
     assert lms.platform.scores.posted == []
     assert outcomes(int(response.json()["id"])) == []
+
+
+# -- A worker killed mid-job ---------------------------------------------------------------
+# ``lti-tool worker`` as an operator runs it, killed with SIGKILL while it posts a grade. The
+# platform records the score and has not answered yet when the worker dies: the effect has
+# happened and nobody knows. Once the job's lease runs out a second worker runs the job again;
+# the platform gets the score a second time with the same timestamp, and its gradebook keeps
+# one result.
+
+LTI_TOOL = Path(sys.executable).parent / "lti-tool"
+LEASE_SECONDS = 3
+
+
+def start_worker(app: Flask, queue_file: Path, log: Path) -> subprocess.Popen[bytes]:
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith("LTI_TOOL_")
+    }
+    environment.update(
+        LTI_TOOL_DATABASE_URL=str(app.config["DATABASE_URL"]),
+        LTI_TOOL_JOBS_QUEUE=f"sqlite:{queue_file}",
+        LTI_TOOL_JOBS_LEASE_SECONDS=str(LEASE_SECONDS),
+        LTI_TOOL_BASE_URL=str(app.config["BASE_URL"]),
+    )
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [str(LTI_TOOL), "worker", "--threads", "1"], env=environment, stdout=out, stderr=out
+        )
+
+
+def the_job() -> Job:
+    db.session.rollback()
+    (job,) = db.session.scalars(sa.select(Job)).all()
+    return job
+
+
+def wait_for(condition: t.Callable[[], bool], seconds: float, what: str, log: Path) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}\n{log.read_text(errors='replace')}")
+        time.sleep(0.1)
+
+
+def test_a_worker_killed_mid_job_leaves_it_to_the_next_and_the_grade_counts_once(
+    app: Flask,
+    lms: AdvantageTool,
+    tutor: t.Any,
+    clock: FakeClock,
+    tmp_path: Path,  # noqa: F811
+) -> None:
+    lineitem = lms.platform.scores.add(lms.platform, label="A", scoreMaximum=1)
+    learner_launch(lms, lineitem)
+    booking_id = book(lms, tutor, at(7, 9))
+    db.session.rollback()
+    booking = db.session.get(Booking, booking_id)
+    assert booking is not None
+    clock.now = booking.end_at + dt.timedelta(minutes=1)
+    booking_service().complete(booking)
+    # The workers keep real time while this test's clock is in 2030: the job is due now.
+    with db.engine.begin() as connection:
+        connection.execute(sa.update(Job).values(run_at=dt.datetime.now(dt.UTC)))
+    stall = threading.Event()
+    lms.platform.scores.stall_after_recording = stall
+    queue_file, log = tmp_path / "queue.sqlite", tmp_path / "workers.log"
+
+    first = start_worker(app, queue_file, log)
+    try:
+        wait_for(lms.platform.scores.recorded.is_set, 60, "the score to arrive", log)
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+    finally:
+        stall.set()
+        if first.poll() is None:
+            first.kill()
+    job = the_job()
+    assert (job.state, job.attempts) == (JobState.RUNNING, 1)
+    assert job.lease_until is not None
+
+    lms.platform.scores.stall_after_recording = None
+    time.sleep(max((job.lease_until - dt.datetime.now(dt.UTC)).total_seconds(), 0) + 0.5)
+    second = start_worker(app, queue_file, log)
+    try:
+        wait_for(lambda: the_job().state == JobState.DONE, 60, "the second worker", log)
+    finally:
+        second.send_signal(signal.SIGINT)
+        try:
+            second.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            second.kill()
+
+    job = the_job()
+    assert job.attempts == 2 and "worker stopped" in (job.last_error or "")
+    posted = lms.platform.scores.posted
+    assert len(posted) == 2
+    assert posted[0]["score"]["timestamp"] == posted[1]["score"]["timestamp"]
+    assert len(lms.platform.scores.results) == 1
+    actions = db.session.scalars(
+        sa.select(AuditEntry.action).where(
+            AuditEntry.entity_id == booking.id, AuditEntry.action.like("grade_%")
+        )
+    ).all()
+    assert actions == ["grade_posted"]

@@ -87,7 +87,7 @@ def _wait_healthy(stack: Stack) -> None:
         if stack.process.poll() is not None:
             raise AssertionError(f"server exited\n{stack.log()}")
         with contextlib.suppress(OSError):
-            with urllib.request.urlopen(stack.url + "/healthz", timeout=1) as response:
+            with urllib.request.urlopen(stack.url + "/readyz", timeout=1) as response:
                 if response.status == 200:
                     return
         time.sleep(0.1)
