@@ -33,9 +33,11 @@ from lti_tool.tutors import policy_for
 from lti_tool.tutors import slot_inputs
 
 __all__ = [
+    "SlotPage",
     "TutorSlot",
     "busy_by_tutor",
     "occupying",
+    "subject_slot_page",
     "subject_slots",
     "tutor_slots",
 ]
@@ -154,11 +156,108 @@ def subject_slots(
         lists each tutor's shortest length.
     """
     session = session or db.session()
-    teaching = sa.select(TutorSubject.tutor_id).where(TutorSubject.subject_id == subject.id)
-    rows = session.execute(
+    rows = session.execute(_tutors_teaching(subject)).all()
+    busy = busy_by_tutor(
+        session, Booking.tutor_id.in_(_teaching(subject)), window_start, window_end, now
+    )
+    found: list[TutorSlot] = []
+    for tutor, name, email in rows:
+        duration = _length_for(tutor, duration_min)
+        if duration is None:
+            continue
+        free = _free(tutor, busy.get(tutor.id, []), duration, window_start, window_end, now)
+        who = (tutor.id, _shown_name(tutor, name, email), tutor.timezone, duration)
+        found.extend(TutorSlot(*who, slot.start, slot.end) for slot in free)
+    found.sort(key=operator.itemgetter(4, 0))  # start, then tutor
+    return found
+
+
+class SlotPage(t.NamedTuple):
+    """One page of a subject's free slots: tutors in a stable order, a few slots each."""
+
+    slots: list[TutorSlot]
+    """Sorted by start, then tutor."""
+    after_tutor_id: int | None
+    """Where the next page starts (the last tutor this page looked at), or None at the end."""
+
+
+def subject_slot_page(
+    subject: Subject,
+    window_start: dt.datetime,
+    window_end: dt.datetime,
+    duration_min: int | None,
+    now: dt.datetime,
+    *,
+    after_tutor_id: int = 0,
+    per_tutor: int,
+    limit: int,
+    scan_limit: int = 2000,
+    session: Session | None = None,
+) -> SlotPage:
+    """The first *per_tutor* free slots of each tutor teaching *subject*, tutors taken in id
+    order after *after_tutor_id*, as long as they fit in *limit* slots.
+
+    The cost of a page does not grow with the number of tutors: tutors are read in batches
+    from the cursor on, and the engine runs only for those. A tutor's slots are never split
+    across pages. A page looks at no more than *scan_limit* tutors, so a run of tutors with no
+    free time cannot make one request slow: the page may then come back short, or empty,
+    with a cursor to go on from.
+    """
+    session = session or db.session()
+    found: list[TutorSlot] = []
+    cursor, scanned, full = after_tutor_id, 0, False
+    batch = min(max(limit // max(per_tutor, 1) * 2, 16), 256)
+    while len(found) < limit and scanned < scan_limit:
+        rows = session.execute(
+            _tutors_teaching(subject)
+            .where(TutorProfile.id > cursor)
+            .limit(min(batch, scan_limit - scanned))
+        ).all()
+        if not rows:
+            found.sort(key=operator.itemgetter(4, 0))
+            return SlotPage(found, None)
+        ids = [tutor.id for tutor, _, _ in rows]
+        busy = busy_by_tutor(session, Booking.tutor_id.in_(ids), window_start, window_end, now)
+        for tutor, name, email in rows:
+            duration = _length_for(tutor, duration_min)
+            free = (
+                []
+                if duration is None
+                else _free(tutor, busy.get(tutor.id, []), duration, window_start, window_end, now)
+            )
+            taken = free[: min(per_tutor, limit)]
+            if len(found) + len(taken) > limit:
+                full = True
+                break  # this tutor opens the next page
+            cursor, scanned = tutor.id, scanned + 1
+            if duration is not None:
+                who = (tutor.id, _shown_name(tutor, name, email), tutor.timezone, duration)
+                found.extend(TutorSlot(*who, slot.start, slot.end) for slot in taken)
+        if full:
+            break
+    found.sort(key=operator.itemgetter(4, 0))
+    more = session.scalar(
+        sa.select(TutorProfile.id)
+        .where(
+            TutorProfile.id.in_(_teaching(subject)),
+            TutorProfile.is_active,
+            TutorProfile.id > cursor,
+        )
+        .limit(1)
+    )
+    return SlotPage(found, cursor if more is not None else None)
+
+
+def _teaching(subject: Subject) -> sa.Select[int]:
+    return sa.select(TutorSubject.tutor_id).where(TutorSubject.subject_id == subject.id)
+
+
+def _tutors_teaching(subject: Subject) -> sa.Select[TutorProfile, str, str | None]:
+    """Active tutors of *subject* in id order, with their rules and exceptions."""
+    return (
         sa.select(TutorProfile, User.name, User.email)
         .join(User, User.id == TutorProfile.user_id)
-        .where(TutorProfile.id.in_(teaching), TutorProfile.is_active)
+        .where(TutorProfile.id.in_(_teaching(subject)), TutorProfile.is_active)
         .options(
             selectinload(TutorProfile.rules),
             selectinload(TutorProfile.overrides),
@@ -166,22 +265,17 @@ def subject_slots(
             lazyload(TutorProfile.subjects),
         )
         .order_by(TutorProfile.id)
-    ).all()
-    busy = busy_by_tutor(session, Booking.tutor_id.in_(teaching), window_start, window_end, now)
-    found: list[TutorSlot] = []
-    for tutor, name, email in rows:
-        lengths = tutor.session_lengths or []
-        if duration_min is None:
-            if not lengths:
-                continue
-            duration = min(lengths)
-        elif duration_min in lengths:
-            duration = duration_min
-        else:
-            continue
-        display = name or (email or "").split("@")[0] or f"User {tutor.user_id}"
-        free = _free(tutor, busy.get(tutor.id, []), duration, window_start, window_end, now)
-        who = (tutor.id, display, tutor.timezone, duration)
-        found.extend(TutorSlot(*who, slot.start, slot.end) for slot in free)
-    found.sort(key=operator.itemgetter(4, 0))  # start, then tutor
-    return found
+    )
+
+
+def _shown_name(tutor: TutorProfile, name: str | None, email: str | None) -> str:
+    return name or (email or "").split("@")[0] or f"User {tutor.user_id}"
+
+
+def _length_for(tutor: TutorProfile, duration_min: int | None) -> int | None:
+    """The session length to list for *tutor*: *duration_min* if offered, else None; with no
+    length asked for, the tutor's shortest."""
+    lengths = tutor.session_lengths or []
+    if duration_min is None:
+        return min(lengths) if lengths else None
+    return duration_min if duration_min in lengths else None

@@ -7,6 +7,7 @@ slot is given in that zone, in UTC and in the tutor's zone, so a page can show "
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import functools
 import json
@@ -26,11 +27,12 @@ from lti_tool.booking import current_time
 from lti_tool.models import Subject
 from lti_tool.models import TutorProfile
 from lti_tool.models import db
-from lti_tool.scheduling.listing import subject_slots
+from lti_tool.scheduling.listing import subject_slot_page
 from lti_tool.scheduling.listing import tutor_slots
 from lti_tool.tutor_fields import TutorSettingsError
 from lti_tool.tutor_fields import parse_timezone
 from lti_tool.web.errors import error_response
+from lti_tool.web.input_guard import MAX_ID
 from lti_tool.web.input_guard import BadInput
 from lti_tool.web.input_guard import check_year
 from lti_tool.web.input_guard import whole_number
@@ -205,10 +207,45 @@ def tutor_slot_list(tutor_id: int) -> Response:
     )
 
 
+#: A page's defaults and ceilings: enough for a week's choice, small enough to answer at once.
+PER_TUTOR, MAX_PER_TUTOR = 3, 50
+LIMIT, MAX_LIMIT = 60, 500
+
+
+def page_number(name: str, default: int, high: int) -> int:
+    value = request.args.get(name)
+    if value is None:
+        return default
+    try:
+        return whole_number(value, name, low=1, high=high)
+    except BadInput:
+        raise ApiError(400, f"bad_{name}", f"{name}: expected 1 to {high}, got {value!r}") from None
+
+
+def encode_cursor(after_tutor_id: int) -> str:
+    return base64.urlsafe_b64encode(f"after:{after_tutor_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(value: str | None) -> int:
+    """The tutor id a ``cursor`` from an earlier page says to go on after; 0 without one."""
+    if value is None:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+        kind, _, number = text.partition(":")
+        if kind == "after" and number.isdigit() and 0 < int(number) <= MAX_ID:
+            return int(number)
+    except (ValueError, UnicodeDecodeError):
+        pass
+    raise ApiError(400, "bad_cursor", "cursor: give back the next_cursor of an earlier page")
+
+
 @bp.get("/slots")
 def subject_slot_list() -> Response:
-    """Free slots of every tutor teaching ``?subject=<slug>``, sorted by start; ``duration``
-    keeps tutors offering that length, without it each tutor's shortest session is listed."""
+    """One page of free slots of the tutors teaching ``?subject=<slug>``: tutors in a stable
+    order, the first ``per_tutor`` slots of each, until the page holds ``limit`` slots, sorted
+    by start. ``duration`` keeps tutors offering that length; without it each tutor's shortest
+    session is listed. ``next_cursor``, when not null, asks for the next page."""
     slug = request.args.get("subject")
     if not slug:
         raise ApiError(400, "missing_parameter", "subject: give a subject slug")
@@ -218,10 +255,22 @@ def subject_slot_list() -> Response:
     tz = request_zone()
     first, last, window_start, window_end = request_window(tz)
     duration = parse_duration(request.args.get("duration"))
-    found = subject_slots(subject, window_start, window_end, duration, current_time())
+    per_tutor = page_number("per_tutor", PER_TUTOR, MAX_PER_TUTOR)
+    limit = page_number("limit", LIMIT, MAX_LIMIT)
+    after = decode_cursor(request.args.get("cursor"))
+    page = subject_slot_page(
+        subject,
+        window_start,
+        window_end,
+        duration,
+        current_time(),
+        after_tutor_id=after,
+        per_tutor=per_tutor,
+        limit=limit,
+    )
     formatter = SlotFormatter(tz)
     slots = []
-    for s in found:
+    for s in page.slots:
         item = formatter.slot(s.start, s.end, s.tutor_timezone)
         item["tutor_id"] = s.tutor_id
         item["tutor_name"] = s.tutor_name
@@ -235,6 +284,11 @@ def subject_slot_list() -> Response:
             "duration": duration,
             "start": first.isoformat(),
             "end": last.isoformat(),
+            "per_tutor": per_tutor,
+            "limit": limit,
             "slots": slots,
+            "next_cursor": None
+            if page.after_tutor_id is None
+            else encode_cursor(page.after_tutor_id),
         }
     )
