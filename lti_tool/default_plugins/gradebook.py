@@ -5,7 +5,7 @@ from __future__ import annotations
 import typing as t
 
 from lti_tool import hookimpl
-from lti_tool.lti import passback
+from lti_tool.lti.course import passback
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from lti_tool.models import Booking
