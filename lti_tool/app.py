@@ -16,7 +16,7 @@ from lti_tool import realtime
 from lti_tool import sealing
 from lti_tool.config import load_config
 from lti_tool.jobs import queue
-from lti_tool.lti.product import ProductRegistry
+from lti_tool.lti.products.registry import ProductRegistry
 from lti_tool.plugins import load_plugins
 from lti_tool.plugins import pm
 
@@ -29,11 +29,10 @@ CORE_BLUEPRINT_MODULES: tuple[str, ...] = (
     "lti_tool.web.calendar",
     "lti_tool.web.pages",
     "lti_tool.web.openapi",
-    "lti_tool.lti.views",
-    "lti_tool.lti.course_view",
-    "lti_tool.lti.picker",
-    "lti_tool.lti.dynamic_registration",
-    "lti_tool.lti.dev_lms",
+    "lti_tool.lti.protocol.views",
+    "lti_tool.lti.course.course_view",
+    "lti_tool.lti.course.picker",
+    "lti_tool.lti.platforms.dynamic_registration",
 )
 
 

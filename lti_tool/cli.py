@@ -17,7 +17,7 @@ from lti_tool.config import ConfigError
 from lti_tool.config import load_config
 from lti_tool.jobs.commands import jobs_group
 from lti_tool.jobs.commands import worker_command
-from lti_tool.lti.commands import COMMAND_GROUPS
+from lti_tool.lti.platforms.commands import COMMAND_GROUPS
 from lti_tool.plugins import PluginLoadError
 from lti_tool.plugins import get_plugins
 from lti_tool.plugins import load_plugins
@@ -129,21 +129,21 @@ def import_tutors_command(csv_file: str, as_json: bool) -> None:
     import csv
     import json
 
-    from lti_tool import imports
+    from lti_tool.tutors import csv_import
 
     currency = money.site_currency()
     with open(csv_file, newline="", encoding="utf-8-sig") as stream:
         try:
-            total = sum(1 for _ in imports.read_rows(stream)) - 1
+            total = sum(1 for _ in csv_import.read_rows(stream)) - 1
             stream.seek(0)
             if sys.stdout.isatty() and total > 0:
                 with click.progressbar(length=total, label="Importing tutors") as bar:
-                    ids, updated = imports.import_tutors(
+                    ids, updated = csv_import.import_tutors(
                         stream, currency=currency, progress=bar.update
                     )
             else:
-                ids, updated = imports.import_tutors(stream, currency=currency)
-        except imports.ImportRejected as exc:
+                ids, updated = csv_import.import_tutors(stream, currency=currency)
+        except csv_import.ImportRejected as exc:
             click.echo(exc.report(), err=True)
             sys.exit(1)
         except (UnicodeDecodeError, csv.Error) as exc:
@@ -166,13 +166,13 @@ def export_group() -> None:
 @click.option("--output", type=click.Path(dir_okay=False, writable=True), help="Default: stdout.")
 def export_bookings_command(fmt: str, output: str | None) -> None:
     """Every booking, with start and end in UTC."""
-    from lti_tool import imports
+    from lti_tool.tutors import csv_export
 
     if output is None:
-        imports.export_bookings(sys.stdout, fmt)
+        csv_export.export_bookings(sys.stdout, fmt)
         return
     with open(output, "w", newline="", encoding="utf-8") as stream:
-        count = imports.export_bookings(stream, fmt)
+        count = csv_export.export_bookings(stream, fmt)
     click.echo(f"Wrote {count} bookings to {output}.", err=True)
 
 

@@ -18,7 +18,7 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from flask import Blueprint
     from flask_socketio import SocketIO
 
-    from lti_tool.lti.product import Product
+    from lti_tool.lti.products.product import Product
     from lti_tool.models import Booking
     from lti_tool.models import Subject
     from lti_tool.models import TutorProfile
@@ -121,7 +121,7 @@ def lms_products(register: t.Callable[[type[Product]], None]) -> None:
     """Register the LMS products this plugin knows.
 
     Called once by ``create_app``. A product is a data-only subclass of
-    :class:`lti_tool.lti.product.Product` (its family, how to recognise its platform, its
+    :class:`lti_tool.lti.products.product.Product` (its family, how to recognise its platform, its
     endpoints and flags) naming capability classes for grading, roster, deep linking and
     registration documents. A platform that no product recognises runs on the base
     ``Product``, the generic LTI 1.3 behaviour.

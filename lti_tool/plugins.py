@@ -22,6 +22,7 @@ from lti_tool import hookspecs
 
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "lti_tool.default_plugins.dev_identity",
+    "lti_tool.default_plugins.dev_lms",
     "lti_tool.default_plugins.generic_lms",
     "lti_tool.default_plugins.gradebook",
     "lti_tool.default_plugins.no_payment",

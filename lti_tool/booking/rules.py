@@ -20,8 +20,8 @@ from lti_tool.models import TutorProfile
 from lti_tool.models import User
 from lti_tool.scheduling.listing import tutor_slots
 from lti_tool.scheduling.slots import free_slots
-from lti_tool.tutors import policy_for
-from lti_tool.tutors import slot_inputs
+from lti_tool.tutors.settings import policy_for
+from lti_tool.tutors.settings import slot_inputs
 
 
 def check_offer(learner: User, tutor: TutorProfile, subject: Subject, duration_min: int) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typing as t
 
 from lti_tool import hookimpl
-from lti_tool.lti.product import Product
+from lti_tool.lti.products.product import Product
 
 
 @hookimpl(trylast=True)

@@ -9,7 +9,7 @@ from lti_tool import hookimpl
 from lti_tool.booking import current_time
 from lti_tool.jobs import JobRefused
 from lti_tool.jobs import job
-from lti_tool.lti import passback
+from lti_tool.lti.course import passback
 from lti_tool.models import Booking
 from lti_tool.models import db
 

@@ -1,12 +1,20 @@
 """LTI 1.3: platforms, launches, and the per-LMS products that tell them apart.
 
-``views`` serves the OIDC login, the launch and the key set; ``state`` binds a login to the
-browser; ``validation`` checks the id_token; the product's ``claims`` capability maps it to a
-neutral ``launch.Launch``; ``provision`` writes the person, course and enrollment. ``keys``
-holds the tool's signing keys, ``tokens`` gets access tokens for platform services,
-``platforms`` and ``commands`` register platforms, ``dynamic_registration`` lets a platform
-register the tool itself. The product's service capabilities are ``grading`` (AGS),
-``roster`` (NRPS) and ``deep_linking``; ``picker`` is the activity picker, ``activities`` and
-``passback`` credit attendance in the gradebook, ``members`` feeds the course view's roster.
-``dev_platform`` and ``dev_lms`` are a platform for development. See ``docs/lti.md``.
+Four rooms, each a subpackage:
+
+- ``protocol``: what speaks LTI 1.3 itself. The OIDC login, the launch and the key set
+  (``views``), the login's state (``state``), the id_token checks (``validation``), claims to a
+  neutral ``launch.Launch`` (``claims``), writing a launch (``provision``), the launch the
+  session remembers (``session``), the tool's keys and the platforms' (``keys``,
+  ``platform_keys``), access tokens for platform services (``tokens``).
+- ``products``: what differs between LMSs. The ``Product`` base class and its capabilities
+  (``grading``, ``roster``, ``deep_linking``, the registration document in ``tool_config``),
+  and the ``registry`` of the products plugins registered.
+- ``platforms``: administering them. Registrations and deployments (``registrations``),
+  dynamic registration and its invitations, the ``lti-tool platform`` commands.
+- ``course``: what happens inside a course. Where a launch lands, the instructor's course
+  page and roster, the activity picker, activities and the attendance passback.
+
+The development LMS is a default plugin, :mod:`lti_tool.default_plugins.dev_lms`. See
+``docs/lti.md``.
 """

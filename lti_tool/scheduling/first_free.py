@@ -22,8 +22,8 @@ from lti_tool.models import Booking
 from lti_tool.models import TutorProfile
 from lti_tool.scheduling.listing import busy_by_tutor
 from lti_tool.scheduling.slots import free_slots
-from lti_tool.tutors import policy_for
-from lti_tool.tutors import slot_inputs
+from lti_tool.tutors.settings import policy_for
+from lti_tool.tutors.settings import slot_inputs
 
 #: Tutors looked at per round: large enough for a page, small enough for one ``IN`` list.
 CHUNK = 200

@@ -29,8 +29,8 @@ from lti_tool.models import db
 from lti_tool.scheduling.slots import Busy
 from lti_tool.scheduling.slots import Slot
 from lti_tool.scheduling.slots import free_slots
-from lti_tool.tutors import policy_for
-from lti_tool.tutors import slot_inputs
+from lti_tool.tutors.settings import policy_for
+from lti_tool.tutors.settings import slot_inputs
 
 __all__ = [
     "SlotPage",

@@ -29,7 +29,7 @@ from lti_tool.auth import require_user
 from lti_tool.auth import sign_in
 from lti_tool.auth import sign_out
 from lti_tool.booking import current_time
-from lti_tool.lti.session import room_needs_own_window
+from lti_tool.lti.protocol.session import room_needs_own_window
 from lti_tool.models import Booking
 from lti_tool.models import BookingState
 from lti_tool.models import Payment

@@ -23,7 +23,7 @@ from flask.blueprints import BlueprintSetupState
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
-from lti_tool.lti.session import current_launch
+from lti_tool.lti.protocol.session import current_launch
 from lti_tool.models import Registration
 from lti_tool.models import db
 from lti_tool.outbound import origin_of
@@ -163,7 +163,7 @@ def init_app(app: Flask) -> None:
     # Flask refuses a larger declared body with 413 before anything reads it.
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_REQUEST_BYTES"]
     # Lax keeps the cookie on links into the site and off cross-site posts. Sessions that
-    # live inside an LMS iframe switch to SameSite=None (see lti_tool.lti.session).
+    # live inside an LMS iframe switch to SameSite=None (see lti_tool.lti.protocol.session).
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     if app.config["MODE"] == "production":

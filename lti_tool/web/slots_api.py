@@ -29,8 +29,8 @@ from lti_tool.models import TutorProfile
 from lti_tool.models import db
 from lti_tool.scheduling.listing import subject_slot_page
 from lti_tool.scheduling.listing import tutor_slots
-from lti_tool.tutor_fields import TutorSettingsError
-from lti_tool.tutor_fields import parse_timezone
+from lti_tool.tutors.fields import TutorSettingsError
+from lti_tool.tutors.fields import parse_timezone
 from lti_tool.web.errors import error_response
 from lti_tool.web.input_guard import MAX_ID
 from lti_tool.web.input_guard import BadInput

@@ -17,12 +17,12 @@ from lti_tool.auth import current_user
 from lti_tool.models import RoleName
 from lti_tool.models import TutorProfile
 from lti_tool.models import db
-from lti_tool.tutor_fields import timezones
-from lti_tool.tutors import DAY_NAMES
-from lti_tool.tutors import SETTING_KEYS
-from lti_tool.tutors import TutorSettingsError
-from lti_tool.tutors import save_settings
-from lti_tool.tutors import settings_dict
+from lti_tool.tutors.fields import TutorSettingsError
+from lti_tool.tutors.fields import timezones
+from lti_tool.tutors.settings import DAY_NAMES
+from lti_tool.tutors.settings import SETTING_KEYS
+from lti_tool.tutors.settings import save_settings
+from lti_tool.tutors.settings import settings_dict
 
 bp = Blueprint("tutor_settings", __name__)
 

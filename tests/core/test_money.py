@@ -10,8 +10,8 @@ from flask import render_template_string
 
 from lti_tool import money
 from lti_tool.testing import make_test_app as make_app
-from lti_tool.tutor_fields import TutorSettingsError
-from lti_tool.tutor_fields import parse_price
+from lti_tool.tutors.fields import TutorSettingsError
+from lti_tool.tutors.fields import parse_price
 
 
 @pytest.mark.parametrize(

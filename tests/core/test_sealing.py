@@ -19,9 +19,9 @@ from lti_tool import database
 from lti_tool import sealing
 from lti_tool.config import ConfigError
 from lti_tool.config import load_config
-from lti_tool.lti import dev_platform
-from lti_tool.lti import keys
-from lti_tool.lti.tool_config import ToolUrls
+from lti_tool.default_plugins.dev_lms import platform as dev_platform
+from lti_tool.lti.products.tool_config import ToolUrls
+from lti_tool.lti.protocol import keys
 from lti_tool.models import Registration
 from lti_tool.models import ToolKey
 from lti_tool.models import db

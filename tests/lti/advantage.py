@@ -33,7 +33,7 @@ from lti1p3platform.ags import LtiAgs
 from lti1p3platform.constants import LTI_1P3_ACCESS_TOKEN_SCOPES
 from lti1p3platform.nrps import LtiNrps
 
-from lti_tool.lti import tokens
+from lti_tool.lti.protocol import tokens
 from lti_tool.models import Subject
 from lti_tool.models import db
 from tests.live_server import handler_server

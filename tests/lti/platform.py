@@ -27,7 +27,7 @@ from lti1p3platform.registration import Registration
 from lti1p3platform.request import Request
 from lti1p3platform.request import TRequest
 
-from lti_tool.lti.keys import new_key_pair
+from lti_tool.lti.protocol.keys import new_key_pair
 from tests.live_server import handler_server
 
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
@@ -265,7 +265,7 @@ def serve(platform: LmsPlatform) -> Iterator[LmsPlatform]:
 
 def register_with_tool(platform: LmsPlatform, lms: str = "generic") -> None:
     """Add *platform* to the tool's registrations, as an administrator would."""
-    from lti_tool.lti import platforms
+    from lti_tool.lti.platforms import registrations as platforms
 
     platforms.add_platform(
         lms=lms,

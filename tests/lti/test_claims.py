@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from lti_tool.lti import claims as c
-from lti_tool.lti.claims import ClaimMapper
-from lti_tool.lti.claims import neutral_role
-from lti_tool.lti.launch import Launch
-from lti_tool.lti.product import Product
-from lti_tool.lti.product import ProductRegistry
+from lti_tool.lti.products.product import Product
+from lti_tool.lti.products.registry import ProductRegistry
+from lti_tool.lti.protocol import claims as c
+from lti_tool.lti.protocol.claims import ClaimMapper
+from lti_tool.lti.protocol.claims import neutral_role
+from lti_tool.lti.protocol.launch import Launch
 from lti_tool.models import Registration
 from lti_tool.models import RoleName
 

@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from flask import Flask
 from lti1p3platform.deep_linking import LtiDeepLinking
 
-from lti_tool.lti import activities
-from lti_tool.lti import claims as c
+from lti_tool.lti.course import activities
+from lti_tool.lti.protocol import claims as c
 from lti_tool.models import Course
 from lti_tool.models import db
 from tests.lti.advantage import AdvantageTool

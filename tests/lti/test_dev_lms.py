@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from lti_tool.lti import dev_platform
-from lti_tool.lti import tokens
+from lti_tool.default_plugins.dev_lms import platform as dev_platform
+from lti_tool.lti.protocol import tokens
 from lti_tool.models import Course
 from lti_tool.models import Enrollment
 from lti_tool.models import Registration

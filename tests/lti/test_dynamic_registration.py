@@ -19,8 +19,8 @@ from click.testing import Result
 from flask import Flask
 
 import lti_tool.cli
-from lti_tool.lti.dynamic_registration import create_invite
-from lti_tool.lti.tool_config import SCOPES
+from lti_tool.lti.platforms.dynamic_registration import create_invite
+from lti_tool.lti.products.tool_config import SCOPES
 from lti_tool.models import Deployment
 from lti_tool.models import Registration
 from lti_tool.models import RegistrationInvite

@@ -11,7 +11,7 @@ from cryptography.fernet import Fernet
 from flask import Flask
 from flask.testing import FlaskClient
 
-from lti_tool.lti.tool_config import SCOPES
+from lti_tool.lti.products.tool_config import SCOPES
 from lti_tool.testing import app_in_context
 from tests.lti.platform import LmsPlatform
 from tests.lti.platform import register_with_tool
@@ -101,7 +101,7 @@ def test_development_platform_is_absent_in_production(production: Flask) -> None
 
 
 def test_a_development_platform_row_cannot_launch_in_production(production: Flask) -> None:
-    from lti_tool.lti import dev_platform
+    from lti_tool.default_plugins.dev_lms import platform as dev_platform
 
     registration = dev_platform.ensure_registration("http://localhost")
     response = production.test_client().get(

@@ -23,9 +23,9 @@ from flask import Flask
 from lti_tool.booking import booking_service
 from lti_tool.database import write_transaction
 from lti_tool.jobs.runner import run_due
-from lti_tool.lti import activities
-from lti_tool.lti import claims as c
-from lti_tool.lti.product import Product
+from lti_tool.lti.course import activities
+from lti_tool.lti.products.product import Product
+from lti_tool.lti.protocol import claims as c
 from lti_tool.models import AuditEntry
 from lti_tool.models import Booking
 from lti_tool.models import BookingState

@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 import lti_tool.cli
-from lti_tool.lti import keys
+from lti_tool.lti.protocol import keys
 from lti_tool.models import ToolKey
 from lti_tool.models import db
 from lti_tool.models import utcnow

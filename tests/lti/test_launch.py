@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 from flask import session
 
-from lti_tool.lti import claims as c
-from lti_tool.lti.session import current_launch
+from lti_tool.lti.protocol import claims as c
+from lti_tool.lti.protocol.session import current_launch
 from lti_tool.models import Course
 from lti_tool.models import Enrollment
 from lti_tool.models import LtiIdentity

@@ -12,7 +12,7 @@ from flask import Flask
 
 import lti_tool.cli
 from lti_tool import hookimpl
-from lti_tool.lti.product import Product
+from lti_tool.lti.products.product import Product
 from lti_tool.models import Course
 from lti_tool.models import Deployment
 from lti_tool.models import Registration

@@ -15,7 +15,7 @@ import jwt
 import pytest
 import requests
 
-from lti_tool.lti import claims as c
+from lti_tool.lti.protocol import claims as c
 from tests.lti.conftest import Tool
 from tests.lti.platform import key_pair
 

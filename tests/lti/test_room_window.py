@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from lti_tool.lti.session import SESSION_KEY
+from lti_tool.lti.protocol.session import SESSION_KEY
 from lti_tool.models import Registration
 from lti_tool.models import db
 from lti_tool.testing import sign_in

@@ -14,9 +14,9 @@ import sqlalchemy as sa
 from flask import Flask
 
 from lti_tool.booking import booking_service
-from lti_tool.lti.product import Product
-from lti_tool.lti.roster import Roster
-from lti_tool.lti.tokens import PlatformServiceError
+from lti_tool.lti.products.product import Product
+from lti_tool.lti.products.roster import Roster
+from lti_tool.lti.protocol.tokens import PlatformServiceError
 from lti_tool.models import Booking
 from lti_tool.models import Course
 from lti_tool.models import Registration

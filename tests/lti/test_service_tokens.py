@@ -14,8 +14,8 @@ import requests
 import sqlalchemy as sa
 from flask import Flask
 
-from lti_tool.lti import tokens
-from lti_tool.lti.grading import SCORE_SCOPE
+from lti_tool.lti.products.grading import SCORE_SCOPE
+from lti_tool.lti.protocol import tokens
 from lti_tool.models import Registration
 from lti_tool.models import db
 from tests.lti.advantage import AdvantageTool

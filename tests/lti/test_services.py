@@ -10,9 +10,9 @@ import jwt
 import pytest
 import sqlalchemy as sa
 
-from lti_tool.lti import keys
-from lti_tool.lti import tokens
-from lti_tool.lti.platform_keys import key_cache
+from lti_tool.lti.protocol import keys
+from lti_tool.lti.protocol import tokens
+from lti_tool.lti.protocol.platform_keys import key_cache
 from lti_tool.models import Registration
 from lti_tool.models import db
 from tests.lti.conftest import Tool

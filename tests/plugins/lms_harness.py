@@ -11,9 +11,9 @@ import pytest
 import requests
 from flask import Flask
 
-from lti_tool.lti import claims as c
-from lti_tool.lti.claims import ClaimMapper
-from lti_tool.lti.launch import Launch
+from lti_tool.lti.protocol import claims as c
+from lti_tool.lti.protocol.claims import ClaimMapper
+from lti_tool.lti.protocol.launch import Launch
 from tests.lti.conftest import Tool
 from tests.lti.platform import LmsPlatform
 from tests.lti.platform import register_with_tool

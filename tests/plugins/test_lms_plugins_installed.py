@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from lti_tool.lti.platforms import products
+from lti_tool.lti.products.registry import products
 from lti_tool.plugins import get_plugins
 
 PLUGINS = [

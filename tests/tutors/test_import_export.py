@@ -16,7 +16,6 @@ from click.testing import Result
 from flask import Flask
 
 import lti_tool.cli
-from lti_tool.imports import COLUMNS
 from lti_tool.models import AvailabilityOverride
 from lti_tool.models import AvailabilityRule
 from lti_tool.models import RoleName
@@ -27,7 +26,8 @@ from lti_tool.models import User
 from lti_tool.models import UserRole
 from lti_tool.models import db
 from lti_tool.testing import app_in_context
-from lti_tool.tutor_fields import parse_price
+from lti_tool.tutors.csv_import import COLUMNS
+from lti_tool.tutors.fields import parse_price
 from tests.tutors import make_booking
 from tests.tutors import make_subject
 from tests.tutors import make_tutor

@@ -13,7 +13,7 @@ from lti_tool.models import RoleName
 from lti_tool.models import TutorProfile
 from lti_tool.models import db
 from lti_tool.testing import app_in_context
-from lti_tool.tutors import settings_dict
+from lti_tool.tutors.settings import settings_dict
 from tests import services
 from tests.live_server import live_server
 from tests.tutors import make_tutor

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 
-from lti_tool.lti import claims as c
-from lti_tool.lti.launch import Launch
+from lti_tool.lti.protocol import claims as c
+from lti_tool.lti.protocol.launch import Launch
 from tests.lti import conftest as lti
 from tests.lti.conftest import Tool
 from tests.plugins.lms_harness import launch  # noqa: F401 - the plugin tests import it from here

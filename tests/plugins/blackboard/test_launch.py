@@ -9,8 +9,8 @@ import requests
 import sqlalchemy as sa
 
 import lti_tool.cli
-from lti_tool.lti import tokens
-from lti_tool.lti.launch import Launch
+from lti_tool.lti.protocol import tokens
+from lti_tool.lti.protocol.launch import Launch
 from lti_tool.models import Course
 from lti_tool.models import Deployment
 from lti_tool.models import Registration

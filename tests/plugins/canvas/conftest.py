@@ -16,8 +16,8 @@ import pytest
 from flask import Flask
 from lti_tool_canvas.claims import PLACEMENT
 
-from lti_tool.lti import claims as c
-from lti_tool.lti.launch import Launch
+from lti_tool.lti.protocol import claims as c
+from lti_tool.lti.protocol.launch import Launch
 from tests.lti import conftest as lti
 from tests.lti.conftest import Tool
 from tests.plugins.lms_harness import launch  # noqa: F401 - the plugin tests import it from here

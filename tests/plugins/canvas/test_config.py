@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask.testing import FlaskClient
 
-from lti_tool.lti.tool_config import SCOPES
+from lti_tool.lti.products.tool_config import SCOPES
 
 TOOL = "https://tool.example"
 

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from lti_tool_canvas.claims import placement
 
-from lti_tool.lti.launch import Launch
+from lti_tool.lti.protocol.launch import Launch
 from lti_tool.models import Course
 from lti_tool.models import Registration
 from lti_tool.models import db

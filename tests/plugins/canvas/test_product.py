@@ -6,8 +6,8 @@ import pytest
 from lti_tool_canvas import CanvasProduct
 from lti_tool_canvas.product import SSO_ORIGINS
 
-from lti_tool.lti.product import Product
-from lti_tool.lti.product import ProductRegistry
+from lti_tool.lti.products.product import Product
+from lti_tool.lti.products.registry import ProductRegistry
 from lti_tool.testing import make_test_app as make_app
 
 from .conftest import BETA

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from lti_tool.lti.dynamic_registration import create_invite
+from lti_tool.lti.platforms.dynamic_registration import create_invite
 from lti_tool.models import Registration
 from lti_tool.models import db
 

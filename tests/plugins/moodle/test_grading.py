@@ -13,10 +13,10 @@ import pytest
 import sqlalchemy as sa
 from lti_tool_moodle import MoodleProduct
 
-from lti_tool.lti import tokens
-from lti_tool.lti.grading import SCORE_MEDIA_TYPE
-from lti_tool.lti.grading import Grading
-from lti_tool.lti.grading import Score
+from lti_tool.lti.products.grading import SCORE_MEDIA_TYPE
+from lti_tool.lti.products.grading import Grading
+from lti_tool.lti.products.grading import Score
+from lti_tool.lti.protocol import tokens
 from lti_tool.models import Course
 from lti_tool.models import Registration
 from lti_tool.models import db

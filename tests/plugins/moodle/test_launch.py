@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from lti_tool.lti.launch import Launch
+from lti_tool.lti.protocol.launch import Launch
 from lti_tool.models import Course
 from lti_tool.models import RoleName
 from lti_tool.models import db

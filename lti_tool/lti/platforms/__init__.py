@@ -1,0 +1,1 @@
+"""Platform administration: registrations, deployments, dynamic registration, the commands."""
