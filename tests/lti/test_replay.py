@@ -76,3 +76,16 @@ def test_expired_nonces_are_cleared_by_later_launches(tool: Tool) -> None:
     assert tool.launch().status_code == 302
     db.session.rollback()
     assert "old" not in db.session.scalars(sa.select(UsedNonce.nonce)).all()
+
+
+def test_launches_are_counted_by_platform_and_outcome(tool: Tool) -> None:
+    auth = tool.start()
+    token = tool.platform.sign(tool.platform.message(auth))
+    with requests.Session() as thief:
+        _copy_cookies(tool.browser, thief)
+        assert tool.post(token, auth["state"]).status_code == 302
+        assert tool.post(token, auth["state"], browser=thief).status_code == 400
+    metrics = tool.browser.get(f"{tool.url}/metrics").text
+    issuer = tool.platform.issuer
+    assert f'lti_tool_lti_launches_total{{issuer="{issuer}",outcome="ok"}} 1.0' in metrics
+    assert f'lti_tool_lti_launches_total{{issuer="{issuer}",outcome="refused"}} 1.0' in metrics

@@ -31,6 +31,7 @@ from lti_tool.lti.protocol.refusal import log
 from lti_tool.lti.protocol.refusal import refuse
 from lti_tool.lti.protocol.validation import LaunchError
 from lti_tool.lti.protocol.validation import validate_id_token
+from lti_tool.metrics import count_launch
 from lti_tool.models import Registration
 from lti_tool.models import User
 from lti_tool.models import db
@@ -200,7 +201,9 @@ def _complete(id_token: str, login_state: state.LoginState) -> Response:
             expires_at=validated.expires_at,
         )
     except LaunchError as exc:
+        _count_launch(login_state, ok=False)
         return refuse(exc.reason, exc.status)
+    _count_launch(login_state, ok=True)
     user = db.session.get(User, done.user_id) if done.user_id is not None else None
     if user is not None:
         sign_in(user)
@@ -220,6 +223,13 @@ def _complete(id_token: str, login_state: state.LoginState) -> Response:
     response = redirect(destination(launch, done.course_id))
     state.clear_cookie(response, request, login_state)
     return _no_store(response)
+
+
+def _count_launch(login_state: state.LoginState, *, ok: bool) -> None:
+    # The issuer comes from the tool's own signed login state, never from the unverified token,
+    # so a stranger cannot add a metric series per made-up issuer.
+    registration = db.session.get(Registration, login_state.registration_id)
+    count_launch(current_app, registration.issuer if registration is not None else None, ok)
 
 
 @bp.post("/lti/launch")
