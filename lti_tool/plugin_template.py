@@ -112,10 +112,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-import sqlalchemy as sa
 from flask.testing import FlaskClient
 
-from lti_tool.api import Booking
 from lti_tool.api import BookingState
 from lti_tool.api import RoleName
 from lti_tool.api import Subject
@@ -123,6 +121,7 @@ from lti_tool.api import TutorProfile
 from lti_tool.api import User
 from lti_tool.api import current_time
 from lti_tool.api import db
+from lti_tool.testing import make_booking
 from lti_tool.testing import sign_in
 
 
@@ -133,35 +132,17 @@ def person(name: str, role: RoleName) -> User:
     return user
 
 
-def session_of(
-    learner: User, tutor: TutorProfile, start: dt.datetime, state: BookingState
-) -> None:
-    end = start + dt.timedelta(hours=1)
-    block_start, block_end = tutor.booked_span(start, end)
-    db.session.add(
-        Booking(
-            tutor=tutor,
-            learner=learner,
-            subject=db.session.scalars(sa.select(Subject)).first(),
-            start_at=start,
-            end_at=end,
-            block_start=block_start,
-            block_end=block_end,
-            state=state,
-        )
-    )
-
-
 def test_upcoming_counts_the_confirmed_sessions_ahead(client: FlaskClient) -> None:
-    db.session.add(Subject(slug="algebra", name="Algebra"))
+    algebra = Subject(slug="algebra", name="Algebra")
     tutor = TutorProfile(user=person("Tess", RoleName.TUTOR), timezone="Europe/Paris")
     learner = person("Lee", RoleName.LEARNER)
-    db.session.add(tutor)
-    db.session.flush()  # the tutor's buffers get their defaults
     now = current_time()
-    session_of(learner, tutor, now + dt.timedelta(days=1), BookingState.CONFIRMED)
-    session_of(learner, tutor, now + dt.timedelta(days=2), BookingState.CANCELLED)
-    session_of(learner, tutor, now - dt.timedelta(days=3), BookingState.COMPLETED)
+    for days, state in (
+        (1, BookingState.CONFIRMED),
+        (2, BookingState.CANCELLED),
+        (-3, BookingState.COMPLETED),
+    ):
+        make_booking(tutor, learner, now + dt.timedelta(days=days), subject=algebra, state=state)
     db.session.commit()
 
     answer = sign_in(client, learner).get("/$name/upcoming")

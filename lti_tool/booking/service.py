@@ -124,19 +124,8 @@ class BookingService:
             writes.lock_tutor(self.session, tutor)
             news = writes.expire_holds(self.session, now, Booking.tutor_id == tutor.id)
             rules.check_slot(self.session, tutor, start, duration_min, now)
-            end = start + dt.timedelta(minutes=duration_min)
-            block_start, block_end = tutor.booked_span(start, end)
-            booking = Booking(
-                tutor=tutor,
-                learner=learner,
-                subject=subject,
-                course=course,
-                start_at=start,
-                end_at=end,
-                block_start=block_start,
-                block_end=block_end,
-                price_cents=tutor.price_for(duration_min, self.currency),
-                currency=self.currency,
+            booking = writes.new_booking(
+                tutor, learner, subject, start, duration_min, self.currency, course
             )
             provider = self._provider()
             if provider.requires_payment(booking):

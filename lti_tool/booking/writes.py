@@ -1,5 +1,6 @@
 """The writing steps the booking service combines inside one transaction: row locks, hold
-expiry, state changes with their audit row, and turning the overlap guard into SlotTaken."""
+expiry, a new booking's row, state changes with their audit row, and turning the overlap guard
+into SlotTaken."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from lti_tool.booking.errors import SlotTaken
 from lti_tool.models import AuditEntry
 from lti_tool.models import Booking
 from lti_tool.models import BookingState
+from lti_tool.models import Course
+from lti_tool.models import Subject
 from lti_tool.models import TutorProfile
 from lti_tool.models import User
 
@@ -50,6 +53,38 @@ def held_by(session: Session, learner: User, now: dt.datetime) -> int:
         )
     )
     return int(count or 0)
+
+
+def new_booking(
+    tutor: TutorProfile,
+    learner: User,
+    subject: Subject,
+    start: dt.datetime,
+    duration_min: int,
+    currency: str,
+    course: Course | None = None,
+) -> Booking:
+    """A booking of *duration_min* from *start*, not yet added to a session and with no state:
+    the time it keeps from the tutor's other bookings is the session widened by the tutor's
+    buffers, and its price is the tutor's for its length in *currency*.
+
+    The tests' bookings are made here too (``lti_tool.testing.make_booking``), so that they
+    take the same time and cost the same as the service's.
+    """
+    end = start + dt.timedelta(minutes=duration_min)
+    block_start, block_end = tutor.booked_span(start, end)
+    return Booking(
+        tutor=tutor,
+        learner=learner,
+        subject=subject,
+        course=course,
+        start_at=start,
+        end_at=end,
+        block_start=block_start,
+        block_end=block_end,
+        price_cents=tutor.price_for(duration_min, currency),
+        currency=currency,
+    )
 
 
 def lock_booking(session: Session, booking: Booking) -> None:

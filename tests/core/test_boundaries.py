@@ -15,7 +15,7 @@ PLUGIN_ROOT = CORE.parent / "plugins"
 
 
 def plugin_packages() -> set[str]:
-    names = {"plugins", "standalone"}
+    names = {"plugins", "lti_tool_standalone"}
     for pyproject in PLUGIN_ROOT.glob("*/pyproject.toml"):
         for child in pyproject.parent.iterdir():
             if (child / "__init__.py").exists():
@@ -84,7 +84,7 @@ def imports_of_the_core_outside_its_api(source: str) -> list[str]:
 
 def plugin_sources() -> list[Path]:
     """The modules of every built-in plugin, the public site included."""
-    paths = list((CORE.parent / "standalone").rglob("*.py"))
+    paths = list((CORE.parent / "lti_tool_standalone").rglob("*.py"))
     for pyproject in PLUGIN_ROOT.glob("*/pyproject.toml"):
         for package in pyproject.parent.iterdir():
             if (package / "__init__.py").exists():
@@ -113,6 +113,7 @@ def test_the_boundary_check_tells_the_api_from_the_rest() -> None:
 def test_plugins_reach_the_core_only_through_its_api() -> None:
     sources = plugin_sources()
     assert any("lti_tool_payment" in str(path) for path in sources)
+    assert any("lti_tool_standalone" in str(path) for path in sources)
     offenders = [
         f"{path.relative_to(CORE.parent)} imports {module}"
         for path in sources

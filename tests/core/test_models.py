@@ -15,6 +15,7 @@ from lti_tool.models import BookingState
 from lti_tool.models import TutorProfile
 from lti_tool.models import User
 from lti_tool.models import db
+from lti_tool.testing import make_booking
 
 
 def test_instants_read_back_as_the_same_utc_instant(app: Flask) -> None:
@@ -42,44 +43,31 @@ def test_naive_datetimes_are_refused(app: Flask) -> None:
     db.session.rollback()
 
 
-def _booking(
-    tutor: TutorProfile, learner: User, start: dt.datetime, minutes: int, state: BookingState
-) -> Booking:
-    end = start + dt.timedelta(minutes=minutes)
-    return Booking(
-        tutor=tutor,
-        learner=learner,
-        subject=tutor.subjects[0].subject,
-        start_at=start,
-        end_at=end,
-        block_start=start,
-        block_end=end,
-        state=state,
-    )
-
-
 def test_database_refuses_overlapping_bookings_of_one_tutor(app: Flask) -> None:
     demo.seed()
     tutor, other_tutor = db.session.scalars(sa.select(TutorProfile).limit(2)).all()
     learner = db.session.scalars(sa.select(User).where(User.tutor_profile == None)).first()  # noqa: E711
     assert learner is not None
     start = dt.datetime(2030, 1, 7, 10, tzinfo=dt.UTC)
-    db.session.add(_booking(tutor, learner, start, 60, BookingState.CONFIRMED))
+    first = make_booking(tutor, learner, start)
     db.session.commit()
 
-    db.session.add(
-        _booking(tutor, learner, start + dt.timedelta(minutes=30), 60, BookingState.HELD)
-    )
     with pytest.raises(sa.exc.IntegrityError):
-        db.session.commit()
+        make_booking(tutor, learner, start + dt.timedelta(minutes=30), state=BookingState.HELD)
     db.session.rollback()
 
-    # Touching ends do not overlap; another tutor and a cancelled booking do not count.
-    db.session.add(
-        _booking(tutor, learner, start + dt.timedelta(minutes=60), 30, BookingState.CONFIRMED)
-    )
-    db.session.add(_booking(other_tutor, learner, start, 60, BookingState.CONFIRMED))
-    db.session.add(_booking(tutor, learner, start, 45, BookingState.CANCELLED))
+    # The buffer after a session is the tutor's too: a session starting as the first one ends
+    # overlaps its span.
+    assert tutor.buffer_after_min > 0
+    with pytest.raises(sa.exc.IntegrityError):
+        make_booking(tutor, learner, first.end_at, minutes=30)
+    db.session.rollback()
+
+    # Touching spans do not overlap; another tutor and a cancelled booking do not count.
+    after_first = first.block_end + dt.timedelta(minutes=tutor.buffer_before_min)
+    make_booking(tutor, learner, after_first, minutes=30)
+    make_booking(other_tutor, learner, start)
+    make_booking(tutor, learner, start, minutes=45, state=BookingState.CANCELLED)
     db.session.commit()
 
     # Reviving the cancelled booking into the taken time is refused too.

@@ -9,7 +9,7 @@ from argon2 import PasswordHasher
 from flask import Flask
 
 from lti_tool.testing import app_in_context
-from standalone import passwords
+from lti_tool_standalone import passwords
 from tests import services
 from tests.standalone.journey import MailServer
 from tests.standalone.journey import running_mail_server

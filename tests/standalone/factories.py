@@ -19,6 +19,7 @@ from lti_tool.models import TutorProfile
 from lti_tool.models import TutorSubject
 from lti_tool.models import User
 from lti_tool.models import db
+from lti_tool.testing import make_booking
 
 
 def subject(slug: str) -> Subject:
@@ -78,21 +79,7 @@ def session(
     state: BookingState = BookingState.COMPLETED,
     price_cents: int | None = None,
 ) -> Booking:
-    end = start + dt.timedelta(hours=1)
-    booking = Booking(
-        tutor=profile,
-        learner=learner,
-        subject=profile.subjects[0].subject,
-        start_at=start,
-        end_at=end,
-        block_start=start,
-        block_end=end + dt.timedelta(minutes=profile.buffer_after_min or 0),
-        state=state,
-        price_cents=profile.price_cents if price_cents is None else price_cents,
-    )
-    db.session.add(booking)
-    db.session.flush()
-    return booking
+    return make_booking(profile, learner, start, state=state, price_cents=price_cents)
 
 
 def review(booking: Booking, rating: int, comment: str = "") -> Review:

@@ -13,8 +13,8 @@ from flask.testing import FlaskClient
 
 from lti_tool.models import User
 from lti_tool.models import db
-from standalone import passwords
-from standalone.accounts import NO_MATCH
+from lti_tool_standalone import passwords
+from lti_tool_standalone.accounts import NO_MATCH
 from tests.standalone.conftest import Clock
 from tests.standalone.journey import PASSWORD
 from tests.standalone.journey import MailServer

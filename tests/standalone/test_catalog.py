@@ -16,8 +16,8 @@ from lti_tool.models import BookingState
 from lti_tool.models import TutorProfile
 from lti_tool.models import db
 from lti_tool.testing import app_in_context
-from standalone.catalog import PAGE_SIZE
-from standalone.catalog import initials
+from lti_tool_standalone.catalog import PAGE_SIZE
+from lti_tool_standalone.catalog import initials
 from tests.standalone.conftest import Clock
 from tests.standalone.factories import act_as
 from tests.standalone.factories import person

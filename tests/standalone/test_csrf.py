@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-import standalone
+import lti_tool_standalone
 from lti_tool.models import RoleName
 from lti_tool.models import User
 from lti_tool.models import db
@@ -62,7 +62,7 @@ def test_every_form_post_without_the_token_is_refused(app: Flask, client: FlaskC
 
 
 def test_every_post_form_in_the_site_templates_carries_the_token() -> None:
-    root = Path(standalone.__file__).parent / "templates"
+    root = Path(lti_tool_standalone.__file__).parent / "templates"
     forms = 0
     for template in root.rglob("*.html"):
         text = template.read_text()

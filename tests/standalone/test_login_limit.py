@@ -12,7 +12,7 @@ from lti_tool import rate_limits
 from lti_tool.models import RateCount
 from lti_tool.models import db
 from lti_tool.testing import make_test_app as make_app
-from standalone import throttle
+from lti_tool_standalone import throttle
 from tests.standalone.conftest import Clock
 from tests.standalone.journey import PASSWORD
 from tests.standalone.journey import MailServer

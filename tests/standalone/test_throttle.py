@@ -14,8 +14,8 @@ from flask.testing import FlaskClient
 from lti_tool.config import ConfigError
 from lti_tool.testing import app_in_context
 from lti_tool.testing import make_test_app as make_app
-from standalone import passwords
-from standalone import throttle
+from lti_tool_standalone import passwords
+from lti_tool_standalone import throttle
 from tests.live_server import live_server
 from tests.standalone.conftest import Clock
 from tests.standalone.journey import PASSWORD

@@ -11,6 +11,7 @@ import typing as t
 
 from flask.testing import FlaskClient
 
+from lti_tool import testing
 from lti_tool.models import AvailabilityRule
 from lti_tool.models import Booking
 from lti_tool.models import BookingState
@@ -72,21 +73,16 @@ def make_booking(
     subject: Subject | None = None,
     course: Course | None = None,
 ) -> Booking:
-    end = start + dt.timedelta(minutes=minutes)
-    booking = Booking(
-        tutor=tutor,
-        learner=learner,
+    booking = testing.make_booking(
+        tutor,
+        learner,
+        start,
+        minutes=minutes,
         subject=subject or make_subject(),
         course=course,
-        start_at=start,
-        end_at=end,
-        block_start=start,
-        block_end=end,
         state=state,
-        price_cents=tutor.price_for(minutes, currency),
         currency=currency,
     )
-    db.session.add(booking)
     db.session.commit()
     return booking
 

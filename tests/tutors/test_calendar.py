@@ -49,7 +49,9 @@ def test_changes_bump_the_sequence_and_cancel_uses_method_cancel(app: Flask) -> 
     first = parse(booking_invite(booking)).walk("VEVENT")[0]
     booking.start_at += dt.timedelta(hours=2)
     booking.end_at += dt.timedelta(hours=2)
-    booking.block_start, booking.block_end = booking.start_at, booking.end_at
+    booking.block_start, booking.block_end = booking.tutor.booked_span(
+        booking.start_at, booking.end_at
+    )
     booking.sequence += 1
     db.session.commit()
     moved = parse(booking_invite(booking)).walk("VEVENT")[0]

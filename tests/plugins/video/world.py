@@ -5,14 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from lti_tool.models import Booking
-from lti_tool.models import BookingState
 from lti_tool.models import RoleName
 from lti_tool.models import Subject
 from lti_tool.models import TutorProfile
 from lti_tool.models import TutorSubject
 from lti_tool.models import User
 from lti_tool.models import db
+from lti_tool.testing import make_booking
 
 
 class Refused(Exception):
@@ -47,24 +46,10 @@ def build(now: dt.datetime | None = None) -> World:
     admin = _person("Ada Admin", "ada@example.org", RoleName.ADMIN)
     db.session.add_all([tutor, learner, stranger, admin])
     db.session.flush()
-    bookings = []
-    for learner_user, start in (
-        (learner, now - dt.timedelta(minutes=5)),
-        (stranger, now + dt.timedelta(hours=3)),
-    ):
-        end = start + dt.timedelta(hours=1)
-        booking = Booking(
-            tutor=tutor,
-            learner=learner_user,
-            subject=subject,
-            start_at=start,
-            end_at=end,
-            block_start=start,
-            block_end=end + dt.timedelta(minutes=10),
-            state=BookingState.CONFIRMED,
-        )
-        db.session.add(booking)
-        bookings.append(booking)
+    bookings = [
+        make_booking(tutor, learner, now - dt.timedelta(minutes=5)),
+        make_booking(tutor, stranger, now + dt.timedelta(hours=3)),
+    ]
     db.session.commit()
     return World(
         booking_id=bookings[0].id,

@@ -28,8 +28,8 @@ from lti_tool.api import db
 from lti_tool.api import never_framed
 from lti_tool.api import require_role
 from lti_tool.api import slugify
-from standalone.chart import bar_chart
-from standalone.chart import sessions_per_week
+from lti_tool_standalone.chart import bar_chart
+from lti_tool_standalone.chart import sessions_per_week
 
 bp = never_framed(Blueprint("site_admin", __name__, url_prefix="/admin"))
 LISTED = 200

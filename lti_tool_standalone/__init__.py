@@ -15,13 +15,13 @@ from flask import url_for
 
 from lti_tool import hookimpl
 from lti_tool.api import RoleName
-from standalone import accounts
-from standalone import admin
-from standalone import catalog
-from standalone import dashboard
-from standalone import onboarding
-from standalone import reviews
-from standalone.commands import users_group
+from lti_tool_standalone import accounts
+from lti_tool_standalone import admin
+from lti_tool_standalone import catalog
+from lti_tool_standalone import dashboard
+from lti_tool_standalone import onboarding
+from lti_tool_standalone import reviews
+from lti_tool_standalone.commands import users_group
 
 site = Blueprint(
     "standalone",

@@ -10,9 +10,9 @@ from lti_tool.api import User
 from lti_tool.api import current_time
 from lti_tool.api import db
 from lti_tool.api import end_every_session
-from standalone.passwords import WeakPassword
-from standalone.passwords import check_new_password
-from standalone.passwords import hash_password
+from lti_tool_standalone.passwords import WeakPassword
+from lti_tool_standalone.passwords import check_new_password
+from lti_tool_standalone.passwords import hash_password
 
 users_group = AppGroup("users", help="Local accounts of the public site.")
 

@@ -35,15 +35,15 @@ from lti_tool.api import never_framed
 from lti_tool.api import require_user
 from lti_tool.api import sign_in
 from lti_tool.api import timezones
-from standalone import messages
-from standalone import throttle
-from standalone import tokens
-from standalone.mail import MailError
-from standalone.passwords import WeakPassword
-from standalone.passwords import check_new_password
-from standalone.passwords import check_password
-from standalone.passwords import hash_password
-from standalone.passwords import needs_rehash
+from lti_tool_standalone import messages
+from lti_tool_standalone import throttle
+from lti_tool_standalone import tokens
+from lti_tool_standalone.mail import MailError
+from lti_tool_standalone.passwords import WeakPassword
+from lti_tool_standalone.passwords import check_new_password
+from lti_tool_standalone.passwords import check_password
+from lti_tool_standalone.passwords import hash_password
+from lti_tool_standalone.passwords import needs_rehash
 
 log = logging.getLogger(__name__)
 bp = never_framed(Blueprint("accounts", __name__))

@@ -18,8 +18,8 @@ from lti_tool.api import current_time
 from lti_tool.api import current_user
 from lti_tool.api import db
 from lti_tool.api import require_user
-from standalone.onboarding import payout_starter
-from standalone.reviews import reviewed_booking_ids
+from lti_tool_standalone.onboarding import payout_starter
+from lti_tool_standalone.reviews import reviewed_booking_ids
 
 bp = Blueprint("dashboard", __name__)
 
