@@ -54,6 +54,9 @@ from lti_tool.lti.protocol.claims import ClaimMapper
 from lti_tool.lti.protocol.launch import DEEP_LINKING_REQUEST
 from lti_tool.lti.protocol.launch import RESOURCE_LINK_REQUEST
 from lti_tool.lti.protocol.launch import Launch
+from lti_tool.mail import Attachment
+from lti_tool.mail import MailError
+from lti_tool.mail import send_mail
 from lti_tool.models import AuditEntry
 from lti_tool.models import Base
 from lti_tool.models import Booking
@@ -147,6 +150,7 @@ __all__ = [
     "TOOL_CONFIGURATION",
     "TOOL_DESCRIPTION",
     "TOOL_NAME",
+    "Attachment",
     "AuditEntry",
     "Base",
     "BadInput",
@@ -162,6 +166,7 @@ __all__ = [
     "JobRefused",
     "Key",
     "Launch",
+    "MailError",
     "LearnerInterest",
     "Payment",
     "PaymentNotPossible",
@@ -216,6 +221,7 @@ __all__ = [
     "require_role",
     "require_user",
     "save_settings",
+    "send_mail",
     "sign_in",
     "slot_inputs",
     "slugify",

@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from lti_tool import database
 from lti_tool import metrics
 from lti_tool import realtime
+from lti_tool import reminders
 from lti_tool import sealing
 from lti_tool.config import load_config
 from lti_tool.jobs import queue
@@ -62,6 +63,7 @@ def create_app(config: Mapping[str, t.Any] | None = None) -> Flask:
     database.init_app(app)
     realtime.init_app(app)
     queue.init_app(app)
+    reminders.init_app(app)
     metrics.init_app(app)
 
     products = ProductRegistry()

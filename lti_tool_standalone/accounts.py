@@ -24,6 +24,7 @@ from flask import request
 from flask import url_for
 from werkzeug.wrappers import Response
 
+from lti_tool.api import MailError
 from lti_tool.api import RoleName
 from lti_tool.api import User
 from lti_tool.api import current_time
@@ -38,7 +39,6 @@ from lti_tool.api import timezones
 from lti_tool_standalone import messages
 from lti_tool_standalone import throttle
 from lti_tool_standalone import tokens
-from lti_tool_standalone.mail import MailError
 from lti_tool_standalone.passwords import WeakPassword
 from lti_tool_standalone.passwords import check_new_password
 from lti_tool_standalone.passwords import check_password

@@ -12,8 +12,8 @@ from flask import current_app
 from flask import url_for
 
 from lti_tool.api import User
+from lti_tool.api import send_mail
 from lti_tool_standalone import tokens
-from lti_tool_standalone.mail import send_mail
 
 Sender = t.Callable[[User], None]
 

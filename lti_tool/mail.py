@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+import typing as t
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -22,7 +24,17 @@ class MailError(Exception):
     """The SMTP server could not be reached or refused the message."""
 
 
-def build_message(to: str, subject: str, body: str) -> EmailMessage:
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    mime_type: str
+    """``maintype/subtype``, such as ``text/calendar``."""
+
+
+def build_message(
+    to: str, subject: str, body: str, attachments: t.Sequence[Attachment] = ()
+) -> EmailMessage:
     config = current_app.config
     message = EmailMessage()
     message["From"] = config["MAIL_FROM"]
@@ -31,16 +43,21 @@ def build_message(to: str, subject: str, body: str) -> EmailMessage:
     domain = config["MAIL_FROM"].rsplit("@", 1)[-1].strip(" >") or "localhost"
     message["Message-ID"] = make_msgid(domain=domain)
     message.set_content(body)
+    for item in attachments:
+        maintype, _, subtype = item.mime_type.partition("/")
+        message.add_attachment(
+            item.content, maintype=maintype, subtype=subtype, filename=item.filename
+        )
     return message
 
 
-def send_mail(to: str, subject: str, body: str) -> None:
-    """Send a plain-text message to *to*.
+def send_mail(to: str, subject: str, body: str, attachments: t.Sequence[Attachment] = ()) -> None:
+    """Send a plain-text message to *to*, with *attachments*.
 
     :raises MailError: the server was unreachable or refused it.
     """
     config = current_app.config
-    message = build_message(to, subject, body)
+    message = build_message(to, subject, body, attachments)
     if not config["SMTP_HOST"]:
         if config["MODE"] == "development":
             log.warning("e-mail is not configured; this message was not sent:\n%s", message)
