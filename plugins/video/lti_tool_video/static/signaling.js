@@ -28,6 +28,10 @@ export class Signaling extends EventTarget {
   start() {
     this.socket = io(this.namespace, {
       auth: (callback) => callback({ token: this.token }),
+      // Behind several web processes, the load balancer keeps this connection's requests on
+      // one of them by this value (config/nginx/upstream.conf); it stays the same across
+      // reconnects, so a page comes back to its process while that one is up.
+      query: { lb: loadBalancingKey() },
       // A room has two people: retrying often costs the server little, and after a drop
       // every second before the socket is back is a second of frozen video.
       reconnectionDelay: 250,
@@ -152,4 +156,15 @@ export class Signaling extends EventTarget {
   _fire(name, detail) {
     this.dispatchEvent(new CustomEvent(name, { detail }));
   }
+}
+
+let pageKey = null;
+
+function loadBalancingKey() {
+  if (pageKey === null) {
+    const bytes = new Uint8Array(8);
+    crypto.getRandomValues(bytes);
+    pageKey = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+  return pageKey;
 }
