@@ -2,8 +2,9 @@
 refunds on cancellation, Connect Express payouts to tutors, and a report of institution-paid
 sessions.
 
-The plugin is on when ``LTI_TOOL_STRIPE_SECRET_KEY`` is set (see ``settings.py``); off, it
-answers no hook and bookings stay free.
+The plugin is on when ``stripe_secret_key`` is set in ``[plugins.payment]`` (or
+``LTI_TOOL_PAYMENT_STRIPE_SECRET_KEY``; see ``settings.py``); off, it answers no hook and
+bookings stay free.
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ against its own; webhook signatures carry real time, as the tool checks them aga
 
 from __future__ import annotations
 
+import os
+import typing as t
 from collections.abc import Iterator
 
 import pytest
@@ -22,30 +24,26 @@ SECRET_KEY = "sk_test_payment_plugin_tests"
 WEBHOOK_SECRET = "whsec_payment_plugin_tests_0123456789"
 
 
-def stripe_settings(fake: FakeStripe, **changes: str) -> dict[str, str]:
-    return {
+def stripe_settings(fake: FakeStripe, **changes: str) -> dict[str, t.Any]:
+    """``create_app`` settings that switch the plugin on, as a ``[plugins.payment]`` table."""
+    table = {
         "stripe_secret_key": SECRET_KEY,
         "stripe_webhook_secret": WEBHOOK_SECRET,
         "stripe_api_base": fake.url,
         "platform_fee_percent": "10",
         **changes,
     }
+    return {"plugins": {"payment": table}}
 
 
 @pytest.fixture(autouse=True)
 def _no_stripe_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """This machine's own Stripe settings must not leak into the tests."""
-    for name in (
-        settings.SECRET_KEY,
-        settings.WEBHOOK_SECRET,
-        settings.CONNECT_WEBHOOK_SECRET,
-        settings.API_BASE,
-        settings.FEE_PERCENT,
-        settings.PROCESSING_PERCENT,
-        settings.PROCESSING_FIXED,
-        settings.PAYMENT_METHODS,
-    ):
-        monkeypatch.delenv(name, raising=False)
+    for name in list(os.environ):
+        if name.startswith(settings.ENV_PREFIX):
+            monkeypatch.delenv(name)
+    for key in settings.KEYS:
+        monkeypatch.delenv(settings.flat_env_name(key), raising=False)
 
 
 @pytest.fixture

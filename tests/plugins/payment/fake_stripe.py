@@ -1,6 +1,6 @@
 """A stand-in for the parts of Stripe's API the payment plugin uses, served on loopback.
 
-The plugin's stripe-python client is pointed here (``LTI_TOOL_STRIPE_API_BASE``) and talks to it
+The plugin's stripe-python client is pointed here (``stripe_api_base``) and talks to it
 as to Stripe: a bearer key, form-encoded nested parameters, an ``Idempotency-Key`` header that
 makes a repeated request get the first answer. ``/pay/<session>`` stands in for the hosted
 Checkout page: its Pay button completes the session and posts a signed

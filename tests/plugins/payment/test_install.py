@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import subprocess
+import typing as t
 from pathlib import Path
 
 import pytest
@@ -54,50 +55,94 @@ def test_command_line_lists_the_plugin_and_its_report(venv_bin: Path, env: dict[
     assert "--month YYYY-MM" in report.stdout
 
 
+@pytest.mark.parametrize("prefix", ["LTI_TOOL_PAYMENT_", "LTI_TOOL_"])
 def test_a_secret_key_without_a_webhook_secret_stops_start_up(
-    venv_bin: Path, env: dict[str, str]
+    venv_bin: Path, env: dict[str, str], prefix: str
 ) -> None:
-    result = run(
-        venv_bin, {**env, settings.SECRET_KEY: SECRET_KEY}, "payments", "institution-report"
-    )
+    secret = {f"{prefix}STRIPE_SECRET_KEY": SECRET_KEY}
+    result = run(venv_bin, {**env, **secret}, "payments", "institution-report")
 
     assert result.returncode == 2
-    assert settings.WEBHOOK_SECRET in result.stderr
+    assert f"{prefix}STRIPE_WEBHOOK_SECRET is required" in result.stderr
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize(
-    ("changes", "named"),
-    [
-        ({"stripe_secret_key": "pk_test_publishable"}, settings.SECRET_KEY),
-        ({"stripe_webhook_secret": "not-a-signing-secret"}, settings.WEBHOOK_SECRET),
-        ({"platform_fee_percent": "120"}, settings.FEE_PERCENT),
-        ({"platform_fee_percent": "ten"}, settings.FEE_PERCENT),
-        ({"stripe_api_base": "ftp://stripe.example"}, settings.API_BASE),
-        ({"hold_minutes": 15}, settings.HOLD_MINUTES),
-        ({"stripe_fee_percent": "-1"}, settings.PROCESSING_PERCENT),
-        ({"stripe_fee_fixed": "lots"}, settings.PROCESSING_FIXED),
-        ({"stripe_connect_webhook_secret": "nope"}, settings.CONNECT_WEBHOOK_SECRET),
-        # Settles days later, after any hold has run out.
-        ({"stripe_payment_methods": "card,sepa_debit"}, "sepa_debit confirms days after"),
-        ({"stripe_payment_methods": "card,carrier_pigeon"}, "'carrier_pigeon' is not"),
-        ({"stripe_payment_methods": " , "}, settings.PAYMENT_METHODS),
-    ],
-)
-def test_a_wrong_setting_is_named(sqlite_url: str, changes: dict[str, object], named: str) -> None:
-    config = {
+WRONG_VALUES = [
+    ("stripe_secret_key", "pk_test_publishable", "expected a Stripe secret key"),
+    ("stripe_webhook_secret", "not-a-signing-secret", "expected a signing secret"),
+    ("platform_fee_percent", "120", "expected 0 to 100"),
+    ("platform_fee_percent", "ten", "expected a number"),
+    ("stripe_api_base", "ftp://stripe.example", "expected an http(s) URL"),
+    ("stripe_fee_percent", "-1", "expected 0 to 50"),
+    ("stripe_fee_fixed", "lots", "expected a number"),
+    ("stripe_connect_webhook_secret", "nope", "expected a signing secret"),
+    # Settles days later, after any hold has run out.
+    ("stripe_payment_methods", "card,sepa_debit", "sepa_debit confirms days after"),
+    ("stripe_payment_methods", "card,carrier_pigeon", "'carrier_pigeon' is not"),
+    ("stripe_payment_methods", " , ", "name at least one payment method"),
+]
+#: Each way of giving a setting, and the name a message must use for it.
+FORMS = {
+    "table": lambda key: f"plugins.payment.{key}",
+    "environment": settings.env_name,
+    "top level": lambda key: key,
+    "flat environment": settings.flat_env_name,
+}
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize(("key", "value", "fault"), WRONG_VALUES)
+def test_a_wrong_setting_is_named_as_it_was_given(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, form: str, key: str, value: str, fault: str
+) -> None:
+    config: dict[str, t.Any] = {
         "stripe_secret_key": SECRET_KEY,
         "stripe_webhook_secret": WEBHOOK_SECRET,
-        **changes,
     }
-    with pytest.raises(ConfigError, match=named):
+    if form == "table":
+        config[key] = value
+    elif form == "top level":
+        config = {**config, key: value}
+    if form in ("table", "environment"):
+        config = {"plugins": {"payment": config}}
+    if form == "environment":
+        monkeypatch.setenv(settings.env_name(key), value)
+    elif form == "flat environment":
+        monkeypatch.setenv(settings.flat_env_name(key), value)
+
+    with pytest.raises(ConfigError) as raised:
         make_app(sqlite_url, **config)
+
+    message = str(raised.value)
+    assert message.startswith(f"{FORMS[form](key)}: "), message
+    assert fault in message
+
+
+@pytest.mark.parametrize(
+    ("environ", "named"),
+    [({}, "hold_minutes: "), ({settings.HOLD_MINUTES: "15"}, f"{settings.HOLD_MINUTES}: ")],
+)
+def test_a_hold_no_checkout_can_last_is_named_as_it_was_given(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, environ: dict[str, str], named: str
+) -> None:
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    table = {"stripe_secret_key": SECRET_KEY, "stripe_webhook_secret": WEBHOOK_SECRET}
+    config: dict[str, t.Any] = {"plugins": {"payment": table}}
+    if not environ:
+        config["hold_minutes"] = 15
+
+    with pytest.raises(ConfigError) as raised:
+        make_app(sqlite_url, **config)
+
+    assert str(raised.value).startswith(named)
+    assert "must be 30 to 1438 minutes; got 15" in str(raised.value)
 
 
 def test_the_environment_wins_over_the_file(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(settings.FEE_PERCENT, "12.5")
+    monkeypatch.setenv("LTI_TOOL_PLATFORM_FEE_PERCENT", "12.5")
     app = make_app(
         sqlite_url,
         stripe_secret_key=SECRET_KEY,
