@@ -97,6 +97,8 @@ GET    /calendar/<token>.ics                        404  404  404  404  404  404
 GET    /catalog                                     ok   ok   ok   ok   ok   ok   ok   ok   ok
 GET    /dashboard                                   401  ok   ok   ok   ok   ok   ok   ok   ok
 GET    /healthz                                     ok   ok   ok   ok   ok   ok   ok   ok   ok
+GET    /metrics                                     ok   ok   ok   ok   ok   ok   ok   ok   ok
+GET    /readyz                                      ok   ok   ok   ok   ok   ok   ok   ok   ok
 GET    /login                                       ok   ok   ok   ok   ok   ok   ok   ok   ok
 POST   /login                                       ok   ok   ok   ok   ok   ok   ok   ok   ok
 GET    /lti/config/<lms>                            ok   ok   ok   ok   ok   ok   ok   ok   ok

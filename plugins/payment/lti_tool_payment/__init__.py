@@ -18,7 +18,7 @@ from flask import Blueprint
 
 from lti_tool import hookimpl
 from lti_tool.api import Booking
-from lti_tool_payment import ledger
+from lti_tool_payment import jobs
 from lti_tool_payment import models  # noqa: F401  (its tables join the schema on load)
 from lti_tool_payment.provider import StripeProvider
 from lti_tool_payment.report import payments_group
@@ -35,30 +35,14 @@ def payment_provider() -> StripeProvider | None:
 
 
 @hookimpl
-def booking_event(event: str, booking: Booking, detail: dict[str, t.Any]) -> None:
+def booking_jobs(
+    event: str, booking: Booking, detail: dict[str, t.Any], enqueue: t.Callable[..., int | None]
+) -> None:
     """On cancellation, close a checkout that is still open so a released slot cannot be paid
     for, and give the money back when the booking service decided so. When a held booking's
     price changes, its checkout at the old price is retired; the learner pays the new price
-    at a new one."""
-    state = plugin_state()
-    if state is None:
-        return
-    provider = StripeProvider(state)
-    if event == "rescheduled":
-        # The service names the prices only when the move changed the price.
-        if "price_cents" in detail:
-            for payment in ledger.payments_of(booking, [ledger.PENDING]):
-                provider.supersede(payment)
-        return
-    if event != "cancelled":
-        return
-    provider.expire_checkout(booking)
-    if detail.get("refund") != "full":
-        return
-    who = detail.get("cancelled_by") or "someone"
-    reason = f"cancelled by the {who}: {detail.get('reason') or 'no reason given'}"
-    held = ledger.payments_of(booking, ledger.HOLDING_MONEY)
-    provider.refund(booking, sum(p.amount_cents for p in held), reason)
+    at a new one. Each is a job (``jobs.py``), retried while Stripe cannot be reached."""
+    jobs.ask_for_jobs(event, booking, detail, enqueue)
 
 
 @hookimpl

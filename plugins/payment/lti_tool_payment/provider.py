@@ -196,21 +196,24 @@ class StripeProvider:
 
     # -- refunds ---------------------------------------------------------------------------
 
-    def refund(self, booking: Booking, amount_cents: int, reason: str) -> None:
-        """Give back up to *amount_cents* of what the booking's payments hold.
+    def refund_in_full(self, booking: Booking, reason: str) -> None:
+        """Give back everything the booking's payments hold that is not on its way back yet.
 
-        Each refund is written down before Stripe is asked; if Stripe cannot be reached it
-        stays ``requested`` and ``lti-tool payments retry-refunds`` sends it later.
+        Each refund is written down (``requested``, with the idempotency key its request will
+        carry) before Stripe is asked, and then every refund of the booking still
+        ``requested`` is sent. Running this again, as a retried job does, adds no refund and
+        sends only what Stripe has not accepted; a request that reached Stripe before the
+        answer was lost is recognised by its key and made once.
+
+        :raises stripe.StripeError: Stripe could not be reached (try again later), or refused
+            a refund (``InvalidRequestError``; that refund is then ``failed``).
         """
-        left = amount_cents
-        for payment in ledger.payments_of(booking, ledger.HOLDING_MONEY):
-            if left <= 0:
-                break
-            row = self.request_refund(payment, left, reason)
-            if row is None:
-                continue
-            left -= row.amount_cents
-            self.send_quietly(row)
+        payments = ledger.payments_of(booking, ledger.HOLDING_MONEY)
+        for payment in payments:
+            self.request_refund(payment, payment.amount_cents, reason)
+        for payment in payments:
+            for row in ledger.refunds_of(payment):
+                self.send(row)
 
     def request_refund(
         self, payment: Payment, amount: int, reason: str, *, commit: bool = True

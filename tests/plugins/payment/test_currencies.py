@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 from lti_tool_payment import amounts
 
+from lti_tool.jobs.runner import run_due
 from lti_tool.testing import app_in_context
 from tests.booking import CSRF
 from tests.booking import FakeClock
@@ -71,6 +72,7 @@ def test_a_paid_yen_booking_is_confirmed_and_refunded_in_yen(site: Flask, fake: 
     booking = paid_booking(world, fake, start="2030-01-09T10:00:00Z")
 
     cancelled = world.client.delete(f"/api/v1/bookings/{booking.id}", headers=CSRF)
+    run_due()
 
     assert cancelled.status_code == 200, cancelled.json
     (refund,) = fake.calls("POST", "/v1/refunds")

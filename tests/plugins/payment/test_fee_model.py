@@ -14,6 +14,7 @@ from lti_tool_payment.report import payments_group
 from lti_tool_payment.settings import Settings
 
 from lti_tool import money
+from lti_tool.jobs.runner import run_due
 from tests.booking import CSRF
 from tests.booking import sign_in
 
@@ -89,6 +90,7 @@ def test_a_connect_booking_and_its_refund_move_the_money_as_documented(
     assert (payment.platform_fee_cents, payment.processing_fee_cents) == (500, 175)
 
     assert world.client.delete(f"/api/v1/bookings/{booking.id}", headers=CSRF).status_code == 200
+    run_due()
 
     (refund,) = fake.calls("POST", "/v1/refunds")
     assert refund.params["reverse_transfer"] == "true"

@@ -21,7 +21,7 @@ from .conftest import SECRET_KEY
 from .conftest import WEBHOOK_SECRET
 
 HOOKS = (
-    "booking_event, migration_directory, payment_provider, register_blueprints, register_commands"
+    "booking_jobs, migration_directory, payment_provider, register_blueprints, register_commands"
 )
 
 

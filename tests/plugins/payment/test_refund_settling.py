@@ -7,11 +7,15 @@ import sqlalchemy as sa
 from flask import Flask
 from lti_tool_payment.report import payments_group
 
+from lti_tool.jobs.runner import run_due
 from lti_tool.models import Booking
 from lti_tool.models import BookingState
+from lti_tool.models import Job
+from lti_tool.models import JobState
 from lti_tool.models import PaymentRefund
 from lti_tool.models import db
 from tests.booking import CSRF
+from tests.booking import FakeClock
 
 from .fake_stripe import FakeStripe
 from .helpers import LATER
@@ -25,6 +29,16 @@ from .helpers import payment_of
 from .helpers import post_event
 
 REFUNDS = "/v1/refunds"
+
+
+def refund_jobs() -> list[Job]:
+    db.session.rollback()
+    return list(db.session.scalars(sa.select(Job).where(Job.name == "payment.refund")))
+
+
+def refunds_written() -> list[str]:
+    db.session.rollback()
+    return list(db.session.scalars(sa.select(PaymentRefund.request_key).order_by(PaymentRefund.id)))
 
 
 def refunds() -> list[tuple[str, int, int]]:
@@ -42,6 +56,7 @@ def test_a_refund_that_goes_pending_then_fails_is_shown_as_failed_and_retried(
     seen = len(fake.events)
 
     assert world.client.delete(f"/api/v1/bookings/{booking.id}", headers=CSRF).status_code == 200
+    run_due()
     deliver_new_events(world, fake, seen)
 
     # Pending is not done: nothing counts as refunded yet.
@@ -76,22 +91,34 @@ def test_a_refund_that_goes_pending_then_fails_is_shown_as_failed_and_retried(
     assert 'data-status="succeeded"' in world.client.get(f"/bookings/{booking.id}").text
 
 
-def test_a_refund_stripe_could_not_be_asked_for_is_sent_later(app: Flask, fake: FakeStripe) -> None:
+def test_a_refund_stripe_could_not_be_asked_for_is_retried_and_made_once(
+    app: Flask, fake: FakeStripe, clock: FakeClock
+) -> None:
     world = make_world(app)
     booking = paid_booking(world, fake, start=LATER)
-    with fake.unreachable():
-        cancelled = world.client.delete(f"/api/v1/bookings/{booking.id}", headers=CSRF)
-
-    # The cancellation stands; the refund is written down, not lost.
+    cancelled = world.client.delete(f"/api/v1/bookings/{booking.id}", headers=CSRF)
     assert cancelled.status_code == 200
     assert fresh(Booking, booking.id).state == BookingState.CANCELLED
+
+    # The worker's first try meets Stripe down: the refund is written down, and waits.
+    with fake.unreachable():
+        run_due()
     assert refunds() == [("requested", 6000, 1)]
+    (job,) = refund_jobs()
+    assert (job.state, job.attempts) == (JobState.QUEUED, 1)
+    assert run_due() == 0  # not before its pause
 
-    result = app.test_cli_runner().invoke(payments_group, ["retry-refunds"])
-
-    assert result.exit_code == 0, result.output
+    # Stripe is back: the next try makes the refund, with the key written down the first time.
+    clock.advance(seconds=31)
+    assert run_due() >= 1
     assert refunds() == [("succeeded", 6000, 1)]
     assert payment_of(booking.id).status == "refunded"
+    (made,) = fake.calls("POST", REFUNDS)
+    assert made.idempotency_key == refunds_written()[0]
+    clock.advance(days=3)
+    run_due()
+    assert len(fake.refunds) == 1 and len(fake.calls("POST", REFUNDS)) == 1
+    assert [j.state for j in refund_jobs()] == [JobState.DONE]
 
 
 def test_a_late_payment_whose_refund_fails_is_answered_503_and_finished_on_redelivery(
