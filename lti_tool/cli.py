@@ -8,6 +8,7 @@ import typing as t
 from pathlib import Path
 
 import click
+import sqlalchemy as sa
 from flask import Flask
 from flask.cli import FlaskGroup
 from flask.cli import with_appcontext
@@ -301,7 +302,21 @@ def main() -> None:
     except PluginLoadError as exc:
         fail(str(exc))
     pm.hook.register_commands(cli=cli)
-    cli.main(prog_name="lti-tool")
+    try:
+        cli.main(prog_name="lti-tool")
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
+        if not _missing_table(exc):
+            raise
+        fail(
+            "the database has no table this command needs (its schema is older than this "
+            f"version: {str(exc.orig).splitlines()[0]}); run `lti-tool db upgrade` first"
+        )
+
+
+def _missing_table(exc: sa.exc.DBAPIError) -> bool:
+    text = str(exc.orig)
+    # SQLite says "no such table", PostgreSQL 'relation "x" does not exist'.
+    return "no such table" in text or ("relation" in text and "does not exist" in text)
 
 
 if __name__ == "__main__":  # pragma: no cover

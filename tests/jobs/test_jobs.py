@@ -5,6 +5,9 @@ or a refusal, comes back when its worker died, and is run by one worker at a tim
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 import threading
 import typing as t
 from collections import Counter
@@ -231,3 +234,19 @@ def test_the_embedded_queue_lives_beside_the_database(tmp_path: Path) -> None:
     assert _beside_the_database(relative) == Path(relative.instance_path) / "site.queue.sqlite"
     elsewhere = make_test_app("postgresql://postgres@127.0.0.1:1/none")
     assert _beside_the_database(elsewhere) == Path(elsewhere.instance_path) / "queue.sqlite"
+
+
+def test_a_command_on_a_database_not_yet_migrated_says_what_to_do(tmp_path: Path) -> None:
+    lti_tool = Path(sys.executable).parent / "lti-tool"
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("LTI_TOOL_")}
+    environment["LTI_TOOL_DATABASE_URL"] = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    result = subprocess.run(
+        [str(lti_tool), "jobs", "list"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "run `lti-tool db upgrade` first" in result.stderr
