@@ -19,6 +19,7 @@ from prometheus_client import Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from lti_tool.jobs import count_by_state
 from lti_tool.models import Booking
 from lti_tool.models import Job
 from lti_tool.models import db
@@ -86,10 +87,8 @@ class _DatabaseCounts(Collector):
                     sa.select(Booking.state, sa.func.count()).group_by(Booking.state)
                 ):
                     bookings.add_metric([booking_state.value], count)
-                for job_state, count in db.session.execute(
-                    sa.select(Job.state, sa.func.count()).group_by(Job.state)
-                ):
-                    jobs.add_metric([job_state.value], count)
+                for job_state, count in count_by_state().items():
+                    jobs.add_metric([job_state], count)
                 retrying = db.session.scalar(
                     sa.select(sa.func.count())
                     .select_from(Job)

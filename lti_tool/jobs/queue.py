@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import typing as t
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -41,12 +41,30 @@ EXTENSION = "lti_tool_jobs"
 NAME = "lti-tool"
 
 
-@dataclass
 class JobQueue:
-    huey: Huey
-    run_job: t.Any
-    """The Huey task that runs one job by id."""
-    periodic: list[Callable[[dt.datetime], object]]
+    """The application's Huey, made on first use: a command that never enqueues (``lti-tool
+    --help``, ``db upgrade``) opens no Redis pool and creates no SQLite queue file."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.periodic: list[Callable[[dt.datetime], object]] = [_expire_holds]
+        self._made: tuple[Huey, t.Any] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def huey(self) -> Huey:
+        return self._make()[0]
+
+    @property
+    def run_job(self) -> t.Any:
+        """The Huey task that runs one job by id."""
+        return self._make()[1]
+
+    def _make(self) -> tuple[Huey, t.Any]:
+        with self._lock:
+            if self._made is None:
+                self._made = _assemble(self)
+            return self._made
 
     def wake(self, job_id: int, due: dt.datetime) -> None:
         """Ask a worker to run *job_id* at *due* (at once if it is due)."""
@@ -84,6 +102,12 @@ def _beside_the_database(app: Flask) -> Path:
 
 
 def init_app(app: Flask) -> None:
+    app.extensions[EXTENSION] = JobQueue(app)
+
+
+def _assemble(queue: JobQueue) -> tuple[Huey, t.Any]:
+    """The storage *queue*'s settings name, with the tool's tasks registered on it."""
+    app = queue.app
     huey = _storage(app)
 
     @huey.task(name="run_job")
@@ -96,9 +120,7 @@ def init_app(app: Flask) -> None:
             if state == JobState.QUEUED:
                 job = db.session.get(Job, claimed)
                 if job is not None:
-                    queue_of(app).wake(claimed, job.run_at)
-
-    queue = JobQueue(huey, run_job, [])
+                    queue.wake(claimed, job.run_at)
 
     @huey.periodic_task(crontab(minute="*"), name="sweep")
     def sweep() -> None:
@@ -118,8 +140,7 @@ def init_app(app: Flask) -> None:
         with app.app_context():
             privacy.sweep(current_time())
 
-    queue.periodic.append(_expire_holds)
-    app.extensions[EXTENSION] = queue
+    return huey, run_job
 
 
 def _expire_holds(now: dt.datetime) -> None:

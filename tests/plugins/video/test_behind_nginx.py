@@ -14,7 +14,6 @@ import os
 import signal
 import subprocess
 import time
-import typing as t
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -29,6 +28,7 @@ from .stack import Stack
 from .stack import seed
 from .stack import serving
 from .test_signaling import Peer
+from .test_two_servers import sockets
 
 CONFIG = Path(__file__).resolve().parents[3] / "config" / "nginx"
 NGINX = "/usr/sbin/nginx"
@@ -113,28 +113,6 @@ def lb_landing_on(url: str, stacks: dict[str, Stack]) -> dict[str, str]:
     pytest.fail(f"nginx sent every probe to the same process: {found}")
 
 
-@contextlib.contextmanager
-def sockets(url: str) -> Iterator[t.Callable[[str], t.Callable[[object], socketio.Client]]]:
-    clients: list[socketio.Client] = []
-
-    def through(lb: str) -> t.Callable[[object], socketio.Client]:
-        def open_socket(auth: object) -> socketio.Client:
-            client = socketio.Client(reconnection=False)
-            # Long-polling first, then the upgrade: both must reach the same process.
-            client.connect(f"{url}?lb={lb}", namespaces=["/room"], auth=auth, wait_timeout=5)
-            clients.append(client)
-            return client
-
-        return open_socket
-
-    try:
-        yield through
-    finally:
-        for client in clients:
-            with contextlib.suppress(Exception):
-                client.disconnect()
-
-
 @pytest.mark.redis
 def test_a_room_through_nginx_survives_the_loss_of_a_process(tmp_path: Path) -> None:
     redis_url = services.redis_url()
@@ -146,11 +124,14 @@ def test_a_room_through_nginx_survives_the_loss_of_a_process(tmp_path: Path) -> 
         serving(tmp_path, video, seeded=seeded, env=shared, name="one") as one,
         serving(tmp_path, video, seeded=seeded, env=shared, name="two") as two,
         nginx_in_front(tmp_path, one, two) as url,
-        sockets(url) as through,
+        contextlib.ExitStack() as stack,
     ):
         lb = lb_landing_on(url, {"one": one, "two": two})
-        tutor = Peer(through(lb["one"]), world.booking_id, world.tutor_id, "tutor-peer")
-        learner = Peer(through(lb["two"]), world.booking_id, world.learner_id, "learner-peer")
+        # Long-polling first, then the upgrade: both must reach the same process.
+        via_one = stack.enter_context(sockets(f"{url}?lb={lb['one']}", transports=None))
+        via_two = stack.enter_context(sockets(f"{url}?lb={lb['two']}", transports=None))
+        tutor = Peer(via_one, world.booking_id, world.tutor_id, "tutor-peer")
+        learner = Peer(via_two, world.booking_id, world.learner_id, "learner-peer")
         assert learner.joined["ok"], learner.joined
         assert tutor.next("presence")["peer_id"] == "learner-peer"
 
@@ -171,7 +152,7 @@ def test_a_room_through_nginx_survives_the_loss_of_a_process(tmp_path: Path) -> 
         back = None
         while back is None and time.monotonic() - killed_at < BACK_WITHIN:
             try:
-                back = Peer(through(lb["one"]), world.booking_id, world.tutor_id, "tutor-peer")
+                back = Peer(via_one, world.booking_id, world.tutor_id, "tutor-peer")
             except (socketio.exceptions.ConnectionError, TimeoutError):
                 time.sleep(0.1)
         assert back is not None and back.joined["ok"], "the tutor is not back in time"
